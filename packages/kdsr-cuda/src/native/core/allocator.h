@@ -1,0 +1,30 @@
+// Device memory: one allocator per device, with statistics used by tests and leak checks.
+// The CPU allocator is plain aligned malloc; the CUDA backend registers its caching allocator here.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "device.h"
+
+namespace kdsr {
+
+struct MemoryStats {
+  int64_t live_buffers = 0;
+  int64_t live_bytes = 0;
+  int64_t peak_bytes = 0;
+  int64_t reserved_bytes = 0;  // held by a caching allocator, including free blocks
+};
+
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void release(void* ptr, size_t bytes) = 0;
+  virtual MemoryStats stats() const = 0;
+};
+
+// The allocator of a device; throws a clear error when the device's backend is not available.
+Allocator& allocator_for(const Device& device);
+
+}  // namespace kdsr

@@ -1,0 +1,35 @@
+// What the CUDA backend provides to the device-independent core when it is compiled in.
+// Without it, every request for a 'cuda:N' device fails with an error that says why.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "allocator.h"
+#include "tensor.h"
+
+namespace kdsr {
+
+struct CudaBackend {
+  int (*device_count)();                      // 0 when there is no driver or no GPU
+  std::string (*device_name)(int index);
+  Allocator& (*allocator)(int index);         // validates the index, throws when unusable
+  // Copies bytes between host and device memory (either side may be the host), then waits.
+  void (*copy)(void* dst, const Device& dst_device, const void* src, const Device& src_device, size_t bytes);
+  void (*synchronize)(int index);
+};
+
+void register_cuda_backend(const CudaBackend* backend);
+bool cuda_compiled();
+// The CUDA backend when compiled in, else null (for listing devices).
+const CudaBackend* cuda_backend_if_compiled();
+// The backend serving a CUDA device; throws when it is not compiled in or the device does not exist.
+const CudaBackend& cuda_backend(const Device& device);
+
+// A copy of t on another device (or the same one).
+Tensor copy_to_device(const Tensor& t, const Device& device);
+// Copies t's bytes into host memory at dst (t.nbytes() bytes).
+void copy_to_host(const Tensor& t, void* dst);
+// Copies host memory into t.
+void copy_from_host(const Tensor& t, const void* src);
+
+}  // namespace kdsr

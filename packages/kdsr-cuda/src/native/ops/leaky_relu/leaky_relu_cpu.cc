@@ -1,0 +1,45 @@
+// LeakyReLU forward and backward on the CPU: y = x > 0 ? x : slope * x.
+#include "../../core/parallel.h"
+#include "../common/checks.h"
+
+namespace kdsr {
+namespace {
+
+Tensors leaky_relu_forward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 1);
+  const Tensor& x = in[0];
+  double slope = attrs.number("negative_slope");
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* xp = x.data<T>();
+    T* yp = y.data<T>();
+    T s = static_cast<T>(slope);
+    parallel_for(x.numel(), [&](int64_t i) { yp[i] = xp[i] > 0 ? xp[i] : s * xp[i]; });
+  });
+  return {y};
+}
+
+Tensors leaky_relu_backward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 2);
+  const Tensor& dy = in[0];
+  const Tensor& x = in[1];
+  check_same_shape(attrs.op(), dy, x, "dy", "x");
+  double slope = attrs.number("negative_slope");
+  Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* xp = x.data<T>();
+    const T* dyp = dy.data<T>();
+    T* dxp = dx.data<T>();
+    T s = static_cast<T>(slope);
+    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = xp[i] > 0 ? dyp[i] : s * dyp[i]; });
+  });
+  return {dx};
+}
+
+KDSR_REGISTER_KERNEL("leaky_relu", "cpu", "reference", ({DType::F32, DType::F64}), leaky_relu_forward);
+KDSR_REGISTER_KERNEL("leaky_relu_backward", "cpu", "reference", ({DType::F32, DType::F64}), leaky_relu_backward);
+
+}  // namespace
+}  // namespace kdsr

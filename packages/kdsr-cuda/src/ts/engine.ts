@@ -1,0 +1,33 @@
+// Engine-wide settings and facts: which backends this build has, devices, CPU threads.
+import { BuildInfo, DeviceListing, native } from './binding';
+
+export function buildInfo(): BuildInfo {
+  return native().buildInfo();
+}
+
+/** 'cpu' plus one entry per usable CUDA GPU. */
+export function devices(): DeviceListing[] {
+  return native().devices();
+}
+
+/** Which CPU implementation runs convolution and matmul: 'onednn' (default where built) or the plain 'reference'. */
+export function setCpuImplementation(impl: 'onednn' | 'reference'): void {
+  native().setCpuPreference(impl);
+}
+
+export function cpuImplementation(): 'onednn' | 'reference' {
+  return native().getCpuPreference();
+}
+
+export function setNumThreads(n: number): void {
+  native().setNumThreads(n);
+}
+
+export function numThreads(): number {
+  return native().getNumThreads();
+}
+
+/** Waits for queued work on a device (reading a tensor back does this implicitly). */
+export function synchronize(device = 'cpu'): void {
+  native().synchronize(device);
+}

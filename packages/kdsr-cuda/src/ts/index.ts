@@ -1,0 +1,12 @@
+// @kdsr/cuda: the native tensor engine of kdsr.
+export { native } from './binding';
+export type { DType, TypedArray, BuildInfo, DeviceListing, KernelListing, NativeMemoryStats, Attrs } from './binding';
+export { Tensor } from './tensor';
+export type { TensorOptions } from './tensor';
+export { tidy, keep, dispose } from './scope';
+export { memory } from './memory';
+export { opTable, opSpec } from './op-table';
+export type { OpSpec, OpGrad } from './op-table';
+export * from './engine';
+export * from './safetensors';
+export * from './ops';

@@ -1,0 +1,7 @@
+// Memory statistics, for tests, leak checks and the CLI.
+import { native, NativeMemoryStats } from './binding';
+
+/** Live buffers and bytes held by the engine on a device ('cpu' by default). */
+export function memory(device = 'cpu'): NativeMemoryStats {
+  return native().memoryStats(device);
+}

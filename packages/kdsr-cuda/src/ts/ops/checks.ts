@@ -1,0 +1,33 @@
+// Argument checks shared by the op wrappers; each failure names the op and the argument.
+import type { Tensor } from '../tensor';
+
+export function fail(op: string, message: string): never {
+  throw new Error(`Error in ${op}: ${message}`);
+}
+
+export function shapeStr(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+export function checkRank(op: string, name: string, t: Tensor, rank: number): void {
+  if (t.rank !== rank) fail(op, `${name} must have rank ${rank}, got shape ${shapeStr(t.shape)}`);
+}
+
+export function checkSameShape(op: string, aName: string, a: Tensor, bName: string, b: Tensor): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
+    fail(op, `${aName} ${shapeStr(a.shape)} and ${bName} ${shapeStr(b.shape)} must have the same shape`);
+}
+
+export function checkSameDevice(op: string, tensors: Record<string, Tensor | null | undefined>): void {
+  let first: [string, Tensor] | undefined;
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!t) continue;
+    if (!first) first = [name, t];
+    else if (t.device !== first[1].device) fail(op, `${first[0]} is on ${first[1].device} but ${name} is on ${t.device}`);
+    else if (t.dtype !== first[1].dtype) fail(op, `${first[0]} is ${first[1].dtype} but ${name} is ${t.dtype}`);
+  }
+}
+
+export function checkPositiveInt(op: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) fail(op, `${name} must be a positive integer, got ${v}`);
+}

@@ -1,0 +1,158 @@
+// safetensors: 8-byte little-endian header length, a JSON header (tensor name -> dtype, shape,
+// data_offsets; optional "__metadata__" string map), then the raw little-endian data.
+// Fixtures and checkpoints load straight into tensors; F16/BF16 are widened to float32.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Tensor } from './tensor';
+
+export interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+export interface LoadOptions {
+  device?: string;
+  /** Load only these names (all when absent). */
+  names?: readonly string[];
+}
+
+const ELEMENT_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+
+function parseHeader(buffer: Buffer, source: string): { header: Record<string, SafetensorsEntry>; metadata: Record<string, string>; dataStart: number } {
+  if (buffer.length < 8) throw new Error(`${source}: not a safetensors file (shorter than its 8-byte header length)`);
+  const headerLength = Number(buffer.readBigUInt64LE(0));
+  if (headerLength > buffer.length - 8) throw new Error(`${source}: truncated safetensors file (header of ${headerLength} bytes, file of ${buffer.length})`);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`${source}: corrupt safetensors header (${(error as Error).message})`);
+  }
+  const metadata = (parsed.__metadata__ ?? {}) as Record<string, string>;
+  delete parsed.__metadata__;
+  return { header: parsed as unknown as Record<string, SafetensorsEntry>, metadata, dataStart: 8 + headerLength };
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+function decode(bytes: Buffer, dtype: string, count: number, name: string, source: string): Float32Array | Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (dtype) {
+    case 'F32': {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
+      return out;
+    }
+    case 'F64': {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true);
+      return out;
+    }
+    case 'F16': {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      return out;
+    }
+    case 'BF16': {
+      const out = new Float32Array(count);
+      const word = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < count; i++) {
+        word.setUint32(0, view.getUint16(2 * i, true) << 16);
+        out[i] = word.getFloat32(0);
+      }
+      return out;
+    }
+    default:
+      throw new Error(`${source}: tensor '${name}' has dtype ${dtype}; only F32, F64, F16 and BF16 are supported`);
+  }
+}
+
+/** Reads a safetensors buffer into tensors (on options.device, 'cpu' by default). */
+export function loadSafetensorsBuffer(buffer: Buffer, options: LoadOptions = {}, source = 'buffer'): SafetensorsFile {
+  const { header, metadata, dataStart } = parseHeader(buffer, source);
+  const wanted = options.names ? new Set(options.names) : null;
+  if (wanted) for (const name of wanted) if (!(name in header)) throw new Error(`${source}: no tensor named '${name}'`);
+  const tensors = new Map<string, Tensor>();
+  try {
+    for (const [name, entry] of Object.entries(header)) {
+      if (wanted && !wanted.has(name)) continue;
+      const count = entry.shape.reduce((a, b) => a * b, 1);
+      const [begin, end] = entry.data_offsets;
+      const elementBytes = ELEMENT_BYTES[entry.dtype];
+      if (elementBytes === undefined) decode(Buffer.alloc(0), entry.dtype, 0, name, source);
+      if (end - begin !== count * elementBytes || dataStart + end > buffer.length)
+        throw new Error(`${source}: tensor '${name}' has inconsistent offsets [${begin}, ${end}] for shape [${entry.shape.join(',')}] ${entry.dtype}`);
+      const data = decode(buffer.subarray(dataStart + begin, dataStart + end), entry.dtype, count, name, source);
+      tensors.set(name, Tensor.fromArray(data, entry.shape, { device: options.device ?? 'cpu' }));
+    }
+  } catch (error) {
+    for (const t of tensors.values()) t.dispose();
+    throw error;
+  }
+  return { tensors, metadata };
+}
+
+/** Reads a safetensors file into tensors. */
+export function loadSafetensors(file: string, options: LoadOptions = {}): SafetensorsFile {
+  return loadSafetensorsBuffer(fs.readFileSync(file), options, file);
+}
+
+/** Reads only the header and metadata (no tensor data). */
+export function readSafetensorsHeader(file: string): { entries: Record<string, SafetensorsEntry>; metadata: Record<string, string> } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const lengthBytes = Buffer.alloc(8);
+    fs.readSync(fd, lengthBytes, 0, 8, 0);
+    const headerLength = Number(lengthBytes.readBigUInt64LE(0));
+    const size = fs.fstatSync(fd).size;
+    if (headerLength > size - 8) throw new Error(`${file}: truncated safetensors file`);
+    const headerBytes = Buffer.alloc(8 + headerLength);
+    fs.readSync(fd, headerBytes, 0, 8 + headerLength, 0);
+    const { header, metadata } = parseHeader(headerBytes, file);
+    return { entries: header, metadata };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Serialises tensors (float32 or float64, read back from any device) with string metadata. Names are sorted. */
+export function saveSafetensorsBuffer(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): Buffer {
+  const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const [name, t] of entries) {
+    const data = t.toArray();
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    header[name] = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+    chunks.push(bytes);
+    offset += bytes.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);  // align the data to 8 bytes
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return Buffer.concat([length, Buffer.from(json, 'utf8'), ...chunks]);
+}
+
+/** Writes a safetensors file atomically: to a temporary file in the same folder, then renamed over the target. */
+export function saveSafetensors(file: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): void {
+  const buffer = saveSafetensorsBuffer(tensors, metadata);
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(temporary, buffer);
+  fs.renameSync(temporary, file);
+}
