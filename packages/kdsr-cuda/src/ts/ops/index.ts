@@ -1,3 +1,4 @@
 // Every op wrapper; names are the camelCase of op-table.json's names.
 export { runOp, runOp1 } from './run';
 export * from './leaky-relu';
+export * from './resize-separable';
