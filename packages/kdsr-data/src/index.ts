@@ -2,3 +2,7 @@
 export * from './image/host-image';
 export * from './image/io';
 export * from './metrics';
+export * from './degradation/bessel';
+export * from './degradation/kernels';
+export * from './degradation/resize-matrices';
+export * from './degradation/resize';
