@@ -63,13 +63,13 @@ export interface NativeBinding {
   synchronize(device: string): void;
 }
 
-// This file runs from src/ts (ts-jest) and from dist (compiled): the package root is the nearest
-// folder above holding package.json.
+/** The nearest directory above this file with a package.json: the package root from src/ts/ (tests) and from dist/ alike. */
 function findPackageRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;
 }
+
 const packageRoot = findPackageRoot();
 
 /** Where the addon may be: an explicit path, then the cmake-js build of this package. */
