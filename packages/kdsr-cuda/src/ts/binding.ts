@@ -61,6 +61,8 @@ export interface NativeBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   synchronize(device: string): void;
+  /** The raw Philox4x32-10 block function behind the random kernels (for known-answer tests). */
+  philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }
 
 /** The nearest directory above this file with a package.json: the package root from src/ts/ (tests) and from dist/ alike. */
