@@ -75,3 +75,20 @@ export function torchResize(x: Tensor, mode: TorchResizeMode, target: TorchResiz
   const mw = matrixTensor(`torch:${mode}:${w}:${ow}:${s}`, x.dtype, x.device, () => torchResizeMatrix(w, ow, mode, s));
   return resizeSeparable(x, mh, mw);
 }
+
+/** Spatial crop of a (B, C, H, W) tensor on its device (a selection map through resize_separable). */
+export function cropTensor(x: Tensor, top: number, left: number, height: number, width: number): Tensor {
+  checkImage('cropTensor', x);
+  const [, , h, w] = x.shape;
+  if (top < 0 || left < 0 || height < 1 || width < 1 || top + height > h || left + width > w)
+    throw new Error(`cropTensor: a ${height}x${width} crop at (${top},${left}) does not fit in ${h}x${w}`);
+  if (top === 0 && left === 0 && height === h && width === w) return x;
+  const select = (n: number, start: number, length: number): ResizeMatrix => {
+    const data = new Float64Array(length * n);
+    for (let i = 0; i < length; i++) data[i * n + start + i] = 1;
+    return { rows: length, cols: n, data };
+  };
+  const mh = matrixTensor(`crop:${h}:${top}:${height}`, x.dtype, x.device, () => select(h, top, height));
+  const mw = matrixTensor(`crop:${w}:${left}:${width}`, x.dtype, x.device, () => select(w, left, width));
+  return resizeSeparable(x, mh, mw);
+}
