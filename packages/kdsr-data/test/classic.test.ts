@@ -1,6 +1,7 @@
 import { Tensor, tidy } from '@kdsr/cuda';
 import {
   blur,
+  imresize,
   ClassicSampler,
   degradeClassic,
   degradeWithSampler,
@@ -61,6 +62,29 @@ describe('srmd pipeline vs degradation.safetensors', () => {
       expectQuantised(r.lr, fixtureTensor(D, `srmd.${name}.lr`), fixtureTensor(D, `srmd.${name}.lr_prequant`), 'lr');
       expectClose(r.hrBlurredPrequant!, fixtureTensor(D, `srmd.${name}.hr_blurred_prequant`), 1e-5, 'hr_blurred_prequant');
       expectQuantised(r.hrBlurred!, fixtureTensor(D, `srmd.${name}.hr_blurred`), fixtureTensor(D, `srmd.${name}.hr_blurred_prequant`), 'hr_blurred');
+    });
+  });
+
+  test("resize: 'matlab' downsamples with MATLAB imresize (symmetric borders)", () => {
+    tidy(() => {
+      const hr = fixtureTensor(D, 'image.hr');
+      const k = isotropicGaussianKernel(2.6);
+      const m = degradeClassic(hr, { scale: 4, kernels: k, resize: 'matlab' });
+      expectClose(m.lrPrequant, imresize(blur(hr, k), 0.25), 1e-6, 'matlab');
+      // Same interior as the KDSR variant, different border.
+      const kdsr = fixtureTensor(D, 'srmd.iso_x4.lr_prequant').toArray();
+      const a = m.lrPrequant.toArray();
+      let interior = 0;
+      let border = 0;
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < 16; i++)
+          for (let j = 0; j < 12; j++) {
+            const d = Math.abs(a[(c * 16 + i) * 12 + j] - kdsr[(c * 16 + i) * 12 + j]);
+            if (i >= 2 && i < 14 && j >= 2 && j < 10) interior = Math.max(interior, d);
+            else border = Math.max(border, d);
+          }
+      expect(interior).toBeLessThan(1e-6);
+      expect(border).toBeGreaterThan(1e-4);
     });
   });
 

@@ -4,7 +4,7 @@ import { add, channelAffine, quantize, scale as scaleOp, Tensor, tidy } from '@k
 import { blur } from './blur';
 import { Kernel } from './kernels';
 import { RandomStream } from './random-stream';
-import { bicubicKdsr, cropTensor } from './resize';
+import { bicubicKdsr, cropTensor, imresize } from './resize';
 
 export interface ClassicParams {
   /** Integer downscaling factor s. */
@@ -13,6 +13,12 @@ export interface ClassicParams {
   kernels: Kernel | readonly Kernel[] | null;
   /** Noise standard deviation in 0..255 units: one for the batch or one per sample (0 = none). */
   noiseSigma?: number | readonly number[];
+  /**
+   * Downsampler: 'kdsr' (default; KDSR-classic's bicubic, replicated borders) or 'matlab' (MATLAB
+   * imresize / BasicSR, symmetric borders). Both are the antialiased Keys cubic; they differ only in
+   * the first and last two LR pixels of each row and column.
+   */
+  resize?: 'kdsr' | 'matlab';
 }
 
 export interface ClassicOptions {
@@ -64,7 +70,10 @@ export function degradeClassic(hrIn: Tensor, params: ClassicParams, options: Cla
   return tidy(() => {
     const hr = cropTensor(hrIn, 0, 0, h0 - (h0 % s), w0 - (w0 % s));
     const blurred = params.kernels ? blur(hr, params.kernels) : hr;
-    let lrPrequant = bicubicKdsr(blurred, 1 / s);
+    const resize = params.resize ?? 'kdsr';
+    if (resize !== 'kdsr' && resize !== 'matlab') throw new Error(`degradeClassic: resize must be 'kdsr' or 'matlab', got '${String(resize)}'`);
+    const down = (t: Tensor, factor: number) => (resize === 'kdsr' ? bicubicKdsr(t, factor) : imresize(t, factor));
+    let lrPrequant = down(blurred, 1 / s);
     if (sigmas.some((v) => v > 0)) {
       let normal = options.normal;
       if (normal) {
@@ -78,7 +87,7 @@ export function degradeClassic(hrIn: Tensor, params: ClassicParams, options: Cla
     }
     const result: ClassicResult = { hr, lr: quantize(lrPrequant, 255), lrPrequant };
     if (options.withUpsampled) {
-      result.hrBlurredPrequant = bicubicKdsr(lrPrequant, s);
+      result.hrBlurredPrequant = down(lrPrequant, s);
       result.hrBlurred = quantize(result.hrBlurredPrequant, 255);
     }
     return result;
