@@ -44,8 +44,26 @@ function decodeError(source: string, reason: string): Error {
   return new Error(`Cannot read image ${source}: ${reason}`);
 }
 
-/** Decodes an encoded image held in memory; `source` names it in errors. Uses no engine tensors. */
-export async function decodeImageBuffer(buffer: Buffer | Uint8Array, source: string): Promise<DecodedImage> {
+/** Decoded samples before conversion to floats: interleaved RGB(A), 8- or 16-bit. */
+export interface RawImage {
+  samples: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+  /** 3 (RGB) or 4 (RGBA). */
+  channels: number;
+  info: ImageInfo;
+}
+
+/** A rectangle of an image: rows [top, top + height), columns [left, left + width). */
+export interface Region {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
+/** Decodes an encoded image held in memory to raw samples; `source` names it in errors. */
+export async function decodeRaw(buffer: Buffer | Uint8Array, source: string): Promise<RawImage> {
   let meta: Metadata;
   try {
     meta = await sharp(buffer).metadata();
@@ -71,21 +89,41 @@ export async function decodeImageBuffer(buffer: Buffer | Uint8Array, source: str
   if (channels !== 3 && channels !== 4) throw decodeError(source, `decoder returned ${channels} channels`);
   const samples =
     bitDepth === 16 ? new Uint16Array(raw.data.buffer, raw.data.byteOffset, raw.data.length / 2) : new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.length);
-  const scale = 1 / (bitDepth === 16 ? 65535 : 255);
+  return {
+    samples,
+    width,
+    height,
+    channels,
+    info: { source, format, width, height, channels: meta.channels ?? channels, bitDepth, orientation: meta.orientation ?? 1 },
+  };
+}
+
+/** Planar floats in [0, 1] of a region (default: all) of a raw image; alpha apart. */
+export function rawToFloat(raw: RawImage, region: Region = { top: 0, left: 0, height: raw.height, width: raw.width }): { rgb: HostImage; alpha: HostImage | null } {
+  const { top, left, height, width } = region;
+  if (top < 0 || left < 0 || height < 1 || width < 1 || top + height > raw.height || left + width > raw.width)
+    throw new Error(`region ${height}x${width} at (${top},${left}) does not fit in ${raw.info.source} (${raw.height}x${raw.width})`);
+  const { samples, channels } = raw;
+  const scale = 1 / (raw.info.bitDepth === 16 ? 65535 : 255);
   const plane = width * height;
   const rgb = hostImage(3, height, width);
   const alpha = channels === 4 ? hostImage(1, height, width) : null;
-  for (let p = 0, s = 0; p < plane; p++, s += channels) {
-    rgb.data[p] = samples[s] * scale;
-    rgb.data[plane + p] = samples[s + 1] * scale;
-    rgb.data[2 * plane + p] = samples[s + 2] * scale;
-    if (alpha) alpha.data[p] = samples[s + 3] * scale;
+  for (let i = 0; i < height; i++) {
+    let s = ((top + i) * raw.width + left) * channels;
+    for (let j = 0, p = i * width; j < width; j++, p++, s += channels) {
+      rgb.data[p] = samples[s] * scale;
+      rgb.data[plane + p] = samples[s + 1] * scale;
+      rgb.data[2 * plane + p] = samples[s + 2] * scale;
+      if (alpha) alpha.data[p] = samples[s + 3] * scale;
+    }
   }
-  return {
-    rgb,
-    alpha,
-    info: { source, format, width, height, channels: meta.channels ?? channels, bitDepth, orientation: meta.orientation ?? 1 },
-  };
+  return { rgb, alpha };
+}
+
+/** Decodes an encoded image held in memory; `source` names it in errors. Uses no engine tensors. */
+export async function decodeImageBuffer(buffer: Buffer | Uint8Array, source: string): Promise<DecodedImage> {
+  const raw = await decodeRaw(buffer, source);
+  return { ...rawToFloat(raw), info: raw.info };
 }
 
 /** Decodes an image file (see decodeImageBuffer). */
@@ -125,6 +163,8 @@ export interface EncodeOptions {
   quality?: number;
   /** Lossless WebP. */
   lossless?: boolean;
+  /** PNG zlib level 0..9 (default 6); low levels write faster and larger files. */
+  compressionLevel?: number;
   /** Alpha channel (1, H, W) in [0, 1], written as a fourth (or second, for grey) channel. */
   alpha?: HostImage | Tensor | null;
 }
@@ -163,7 +203,7 @@ export async function encodeImage(image: HostImage | Tensor, format: ImageFormat
   const quality = options.quality ?? 95;
   switch (format) {
     case 'png':
-      pipeline = pipeline.png();
+      pipeline = pipeline.png(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {});
       break;
     case 'jpeg':
       if (alpha) throw new Error('encodeImage: JPEG cannot hold an alpha channel');
