@@ -17,3 +17,5 @@ export * from './fill';
 export * from './random';
 export * from './adam';
 export * from './resize-separable';
+export * from './diff-jpeg';
+export * from './random-poisson';
