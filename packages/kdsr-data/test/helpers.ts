@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadSafetensors, SafetensorsFile, Tensor } from '@kdsr/cuda';
+import { keep, loadSafetensors, SafetensorsFile, Tensor } from '@kdsr/cuda';
 
 /** /work/shared/fixtures beside the repository (override with KDSR_FIXTURES). */
 export function fixturesDir(): string {
@@ -24,6 +24,8 @@ export function fixture(name: string): SafetensorsFile {
   let file = cache.get(name);
   if (!file) {
     file = loadSafetensors(path.join(fixturesDir(), name));
+    // Cached for the whole test file: exempt from the tidy() scope that happened to load them.
+    for (const t of file.tensors.values()) keep(t);
     cache.set(name, file);
   }
   return file;

@@ -1,7 +1,7 @@
 // A seeded position in the engine's Philox stream. Every draw is a pure function of (seed, offset,
 // size), so a degradation is reproducible from its seed; each draw advances the offset past the
 // blocks it used, and fork() derives independent streams (other keys) for workers or samples.
-import { DType, randomNormal, randomStreamBlocks, randomUniform, Tensor } from '@kdsr/cuda';
+import { DType, randomNormal, randomPoisson, randomStreamBlocks, randomUniform, Tensor } from '@kdsr/cuda';
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -74,6 +74,15 @@ export class RandomStream {
     const size = shape.reduce((a, b) => a * b, 1);
     const t = randomUniform(shape, { seed: this.seed, offset: this.offset, ...options });
     this.offset += randomStreamBlocks(size);
+    return t;
+  }
+
+  /** Poisson counts with the given rates (engine-side; same shape and dtype). */
+  poisson(rate: Tensor): Tensor {
+    const t = randomPoisson(rate, { seed: this.seed, offset: this.offset });
+    // random_poisson's counters carry their own tag, apart from the uniform blocks; advancing by the
+    // element count keeps successive Poisson draws disjoint.
+    this.offset += rate.size;
     return t;
   }
 

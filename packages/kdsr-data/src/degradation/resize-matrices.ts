@@ -140,3 +140,17 @@ export function transposeMatrix(mat: ResizeMatrix): ResizeMatrix {
   for (let i = 0; i < mat.rows; i++) for (let j = 0; j < mat.cols; j++) out.data[j * mat.rows + i] = mat.data[i * mat.cols + j];
   return out;
 }
+
+/**
+ * A 1-D filter of odd length 2r+1 as an (n x n) map with reflect padding (mirror without repeating
+ * the edge pixel, index -1 reads 1): out[i] = Σ_t taps[t] in[reflect(i + t - r)]. Requires n > r.
+ */
+export function reflectFilterMatrix(n: number, taps: ArrayLike<number>): ResizeMatrix {
+  const r = (taps.length - 1) / 2;
+  if (!Number.isInteger(r)) throw new Error(`reflectFilterMatrix: the filter length must be odd, got ${taps.length}`);
+  if (n <= r) throw new Error(`reflectFilterMatrix: a length of ${n} is too short for reflect padding of ${r}`);
+  const out = matrix(n, n);
+  const reflect = (i: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+  for (let i = 0; i < n; i++) for (let t = 0; t < taps.length; t++) out.data[i * n + reflect(i + t - r)] += taps[t];
+  return out;
+}

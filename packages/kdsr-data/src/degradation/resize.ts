@@ -1,7 +1,7 @@
 // 2-D resizes of (B, C, H, W) tensors through the engine's resize_separable op. The 1-D matrices are
 // built on the host once per (rule, length, parameter, dtype, device) and cached.
 import { DType, keep, resizeSeparable, Tensor } from '@kdsr/cuda';
-import { bicubicKdsrMatrix, imresizeMatrix, ResizeMatrix, torchResizeMatrix, TorchResizeMode, torchScaledLength } from './resize-matrices';
+import { bicubicKdsrMatrix, imresizeMatrix, reflectFilterMatrix, ResizeMatrix, torchResizeMatrix, TorchResizeMode, torchScaledLength } from './resize-matrices';
 
 const CACHE_LIMIT = 256;
 const cache = new Map<string, Tensor>();
@@ -90,5 +90,17 @@ export function cropTensor(x: Tensor, top: number, left: number, height: number,
   };
   const mh = matrixTensor(`crop:${h}:${top}:${height}`, x.dtype, x.device, () => select(h, top, height));
   const mw = matrixTensor(`crop:${w}:${left}:${width}`, x.dtype, x.device, () => select(w, left, width));
+  return resizeSeparable(x, mh, mw);
+}
+
+/**
+ * Separable filtering with reflect padding: the same 1-D taps along rows and columns (for a kernel
+ * that is the outer product of `taps` with itself). `name` identifies the taps in the matrix cache.
+ */
+export function separableReflectFilter(x: Tensor, taps: ArrayLike<number>, name: string): Tensor {
+  checkImage('separableReflectFilter', x);
+  const [, , h, w] = x.shape;
+  const mh = matrixTensor(`filter:${name}:${h}`, x.dtype, x.device, () => reflectFilterMatrix(h, taps));
+  const mw = matrixTensor(`filter:${name}:${w}`, x.dtype, x.device, () => reflectFilterMatrix(w, taps));
   return resizeSeparable(x, mh, mw);
 }
