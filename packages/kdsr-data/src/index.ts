@@ -24,3 +24,6 @@ export * from './datasets/loader';
 export * from './realesrgan/noise';
 export * from './realesrgan/usm';
 export * from './realesrgan/jpeg';
+export * from './realesrgan/kernel-sampler';
+export * from './realesrgan/second-order';
+export * from './realesrgan/pair-pool';

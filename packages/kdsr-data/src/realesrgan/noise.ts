@@ -135,7 +135,9 @@ export function poissonRates(x: Tensor): PoissonRates {
   const valsGray = levelCounts(gray, b);
   const rate = (levels: Int32Array, vals: number[], shape: number[]) => {
     const per = levels.length / b;
-    return Tensor.fromArray(Float64Array.from(levels, (l, i) => (vals[Math.floor(i / per)] * l) / 255), shape, { dtype: x.dtype, device: x.device });
+    const data = new Float64Array(levels.length);
+    for (let s = 0; s < b; s++) for (let i = s * per; i < (s + 1) * per; i++) data[i] = (vals[s] * levels[i]) / 255;
+    return Tensor.fromArray(data, shape, { dtype: x.dtype, device: x.device });
   };
   return { rateColor: rate(color, valsColor, [...x.shape]), rateGray: rate(gray, valsGray, [b, 1, h, w]), valsColor, valsGray };
 }
