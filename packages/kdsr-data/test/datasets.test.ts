@@ -17,6 +17,7 @@ import {
   openHrFolder,
   openLmdbDataset,
   openPairedFolders,
+  padBottomRight,
   PatchLoader,
   RandomStream,
   SampleDecoder,
@@ -271,6 +272,46 @@ describe('datasets and loader', () => {
       await loader.close();
     }
     await expect(openLmdbDataset(path.join(dir, 'missing.lmdb'))).rejects.toThrow(/missing\.lmdb/);
+  });
+
+  test('padBottomRight is OpenCV reflect-101, also over several periods', () => {
+    const im = levelImage(3, 2, 8);
+    const p = padBottomRight(im, 7, 6);
+    expect([p.height, p.width]).toEqual([7, 6]);
+    // Rows 0,1,2 then reflect-101: 1,0,1,2; columns 0,1 then 0,1,0,1.
+    const rows = [0, 1, 2, 1, 0, 1, 2];
+    const cols = [0, 1, 0, 1, 0, 1];
+    for (let c = 0; c < 3; c++)
+      for (let i = 0; i < 7; i++) for (let j = 0; j < 6; j++) expect(p.data[(c * 7 + i) * 6 + j]).toBe(im.data[(c * 3 + rows[i]) * 2 + cols[j]]);
+  });
+
+  test('Real-ESRGAN GT preparation: small images padded, horizontal flips only', async () => {
+    const dataset = await openHrFolder(path.join(dir, 'hr'), { recursive: false });
+    const loader = new PatchLoader({ dataset, batchSize: 2, lrPatch: 6, scale: 4, workers: 1, augment: { hflip: true }, padSmall: true, seed: 3, repeat: 4 });
+    try {
+      const batches = await collect(loader, 0);
+      // 4 top-level files x 4: corrupt.png fails 4 times, nothing is too small: 12 samples.
+      expect(loader.stats()!.skippedTooSmall).toBe(0);
+      expect(batches.length).toBe(6);
+      let flips = 0;
+      for (let p = 0; p < 20; p++) {
+        const ch = loader.choice(0, p);
+        expect(ch.vflip || ch.transpose).toBe(false);
+        if (ch.hflip) flips++;
+      }
+      expect(flips).toBeGreaterThan(0);
+      const order = loader.order(0);
+      const pos = order.findIndex((i) => dataset.files[i] === 'small.png');
+      const batchOf = order.slice(0, pos).filter((i) => dataset.files[i] !== 'corrupt.png').length;
+      const batch = batches[Math.floor(batchOf / 2)];
+      const ch = loader.choice(0, pos);
+      const padded = padBottomRight(images.get('small.png')!, 24, 24);
+      const expected = augment(cropImage(padded, cropOrigin(24, 24, ch.top), cropOrigin(40, 24, ch.left), 24, 24), ch);
+      expect(maxDiff(batch.hr.toArray().subarray((batchOf % 2) * 1728, (batchOf % 2 + 1) * 1728), expected.data)).toBeLessThan(1e-7);
+      dispose(batches.map((b) => b.hr));
+    } finally {
+      await loader.close();
+    }
   });
 
   test('reads the shared training folders', async () => {

@@ -17,8 +17,13 @@ export interface LoaderOptions {
   /** LR patch side; HR patches are lrPatch × scale. */
   lrPatch: number;
   scale: number;
-  /** Random flips and transposes (default true). */
-  augment?: boolean;
+  /**
+   * Random horizontal flip, vertical flip and transpose, each with probability 1/2 (true, the
+   * default: all three, as KDSR-classic); an object picks some (Real-ESRGAN: { hflip: true }).
+   */
+  augment?: boolean | { hflip?: boolean; vflip?: boolean; transpose?: boolean };
+  /** Pad HR-only images smaller than the patch (bottom/right, reflect-101, as Real-ESRGAN) instead of skipping them. */
+  padSmall?: boolean;
   seed?: number;
   /** Decoding workers (default: CPU count - 1, at least 1). */
   workers?: number;
@@ -71,6 +76,7 @@ export class PatchLoader {
       prefetch: 2 * options.batchSize,
       repeat: 1,
       device: 'cpu',
+      padSmall: false,
       ...options,
     };
     const { batchSize, lrPatch, scale, repeat, prefetch } = this.options;
@@ -87,8 +93,12 @@ export class PatchLoader {
   /** The random choices of sample `position` of epoch `epoch`. */
   choice(epoch: number, position: number): PatchChoice {
     const r = new Prng(hashSeed(this.options.seed, epoch, position, 1));
-    const aug = this.options.augment;
-    return { top: r.uniform(), left: r.uniform(), hflip: aug && r.uniform() < 0.5, vflip: aug && r.uniform() < 0.5, transpose: aug && r.uniform() < 0.5 };
+    const a = this.options.augment;
+    const on = typeof a === 'boolean' ? { hflip: a, vflip: a, transpose: a } : a;
+    const top = r.uniform();
+    const left = r.uniform();
+    const [h, v, t] = [r.uniform(), r.uniform(), r.uniform()];
+    return { top, left, hflip: !!on.hflip && h < 0.5, vflip: !!on.vflip && v < 0.5, transpose: !!on.transpose && t < 0.5 };
   }
 
   /** The item order of an epoch: the dataset repeated `repeat` times, shuffled. */
@@ -100,7 +110,7 @@ export class PatchLoader {
 
   /** Batches of one epoch (incomplete last batch dropped). Tensors belong to the caller. */
   async *epoch(epoch: number): AsyncGenerator<Batch> {
-    const { dataset, batchSize, lrPatch, scale, workers, prefetch, device, degrade } = this.options;
+    const { dataset, batchSize, lrPatch, scale, workers, prefetch, device, degrade, padSmall } = this.options;
     this.pool ??= new DecodePool(dataset, workers);
     const pool = this.pool;
     const order = this.order(epoch);
@@ -117,7 +127,7 @@ export class PatchLoader {
         if (this.tooSmall.has(index)) inFlight.set(position, Promise.resolve({ status: 'too-small', name: '', height: 0, width: 0 }));
         else if (this.broken.has(index)) inFlight.set(position, Promise.resolve({ status: 'error', name: '', message: '' }));
         else {
-          const patch: PatchSpec = { lrPatch, scale, choice: this.choice(epoch, position) };
+          const patch: PatchSpec = { lrPatch, scale, choice: this.choice(epoch, position), padSmall };
           inFlight.set(position, pool.sample(index, patch));
         }
       }

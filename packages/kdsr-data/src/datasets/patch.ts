@@ -17,6 +17,8 @@ export interface PatchSpec {
   lrPatch: number;
   scale: number;
   choice: PatchChoice;
+  /** Pad images smaller than the patch (bottom/right, reflect-101) instead of skipping them. */
+  padSmall?: boolean;
 }
 
 /** Crop origin in `size` for a patch of `patch`, from a fraction u in [0, 1). */
@@ -42,5 +44,27 @@ export function augment(image: HostImage, choice: Pick<PatchChoice, 'hflip' | 'v
       }
     }
   }
+  return out;
+}
+
+/** OpenCV BORDER_REFLECT_101 index for any offset (period 2(n - 1)). */
+function reflect101(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((i % period) + period) % period;
+  return m < n ? m : period - m;
+}
+
+/** Pads bottom and right with reflect-101 to at least height x width (Real-ESRGAN's GT preparation). */
+export function padBottomRight(image: HostImage, height: number, width: number): HostImage {
+  const oh = Math.max(height, image.height);
+  const ow = Math.max(width, image.width);
+  if (oh === image.height && ow === image.width) return image;
+  const out = hostImage(image.channels, oh, ow);
+  for (let c = 0; c < image.channels; c++)
+    for (let i = 0; i < oh; i++) {
+      const si = reflect101(i, image.height);
+      for (let j = 0; j < ow; j++) out.data[(c * oh + i) * ow + j] = image.data[(c * image.height + si) * image.width + reflect101(j, image.width)];
+    }
   return out;
 }

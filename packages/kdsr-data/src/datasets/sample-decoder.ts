@@ -1,11 +1,11 @@
 // Turning one dataset item into a training sample: read the encoded bytes, decode, crop the patch
 // (aligned LR/HR crops for paired data), augment. Runs in decoding workers and, for scans, anywhere.
 import type { RootDatabase } from 'lmdb';
-import { HostImage } from '../image/host-image';
+import { cropImage, HostImage } from '../image/host-image';
 import { decodeRaw, RawImage, rawToFloat } from '../image/io';
 import { Dataset, itemName, readFolderItem } from './dataset';
 import { openLmdbReadOnly, readLmdbItem } from './lmdb-dataset';
-import { augment, cropOrigin, PatchSpec } from './patch';
+import { augment, cropOrigin, padBottomRight, PatchSpec } from './patch';
 
 export type SampleResult =
   | { status: 'ok'; hr: HostImage; lr: HostImage | null; name: string }
@@ -43,7 +43,13 @@ export class SampleDecoder {
       if (!patch) return { status: 'ok', name, hr: rawToFloat(hrRaw).rgb, lr: lrRaw ? rawToFloat(lrRaw).rgb : null };
 
       const hrPatch = patch.lrPatch * patch.scale;
-      if (hrRaw.height < hrPatch || hrRaw.width < hrPatch) return { status: 'too-small', name, height: hrRaw.height, width: hrRaw.width };
+      if (hrRaw.height < hrPatch || hrRaw.width < hrPatch) {
+        if (!patch.padSmall || lrRaw) return { status: 'too-small', name, height: hrRaw.height, width: hrRaw.width };
+        const padded = padBottomRight(rawToFloat(hrRaw).rgb, hrPatch, hrPatch);
+        const top = cropOrigin(padded.height, hrPatch, patch.choice.top);
+        const left = cropOrigin(padded.width, hrPatch, patch.choice.left);
+        return { status: 'ok', name, hr: augment(cropImage(padded, top, left, hrPatch, hrPatch), patch.choice), lr: null };
+      }
       let hr: HostImage;
       let lr: HostImage | null = null;
       if (lrRaw) {
