@@ -1,6 +1,7 @@
 // The addon's surface (src/native/binding/addon.cc) as a TS interface, and its loader.
 import * as fs from 'fs';
 import * as path from 'path';
+import { packageRoot } from './package-root';
 
 export type DType = 'float32' | 'float64';
 export type TypedArray = Float32Array | Float64Array;
@@ -65,13 +66,11 @@ export interface NativeBinding {
   philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }
 
-const packageRoot = path.resolve(__dirname, '..', '..');
-
 /** Where the addon may be: an explicit path, then the cmake-js build of this package. */
 function candidates(): string[] {
   const list: string[] = [];
   if (process.env.KDSR_NATIVE_PATH) list.push(path.resolve(process.env.KDSR_NATIVE_PATH));
-  list.push(path.join(packageRoot, 'build', 'Release', 'kdsr_native.node'));
+  list.push(path.join(packageRoot(), 'build', 'Release', 'kdsr_native.node'));
   return list;
 }
 
