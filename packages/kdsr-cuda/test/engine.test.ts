@@ -6,15 +6,17 @@ const live = () => memory('cpu').liveBuffers;
 describe('tidy / keep / dispose', () => {
   test('tidy frees every tensor created inside it', () => {
     const before = live();
-    const bytesBefore = memory('cpu').liveBytes;
+    const { liveBytes, numTensors } = memory('cpu');
     tidy(() => {
       const a = Tensor.fromArray([1, 2, 3], [3]);
       const b = scale(add(a, a), 2);
       expect(Array.from(b.toArray())).toEqual([4, 8, 12]);
       expect(live()).toBe(before + 3);
+      expect(memory().numTensors).toBe(numTensors + 3);
     });
     expect(live()).toBe(before);
-    expect(memory('cpu').liveBytes).toBe(bytesBefore);
+    expect(memory('cpu').liveBytes).toBe(liveBytes);
+    expect(memory().numTensors).toBe(numTensors);
   });
 
   test('returned tensors survive, also inside arrays, plain objects and Maps', () => {
@@ -97,10 +99,12 @@ describe('tensor lifetime', () => {
   test('reshape is a view sharing memory with its source', () => {
     tidy(() => {
       const before = live();
+      const tensorsBefore = memory().numTensors;
       const t = Tensor.fromArray(new Float64Array([1, 2, 3, 4, 5, 6]), [2, 3]);
       const v = t.reshape([3, 2]);
       expect(v.shape).toEqual([3, 2]);
-      expect(live()).toBe(before + 1); // no new buffer
+      expect(live()).toBe(before + 1); // no new buffer, but a second tensor
+      expect(memory().numTensors).toBe(tensorsBefore + 2);
       t.write(new Float64Array([6, 5, 4, 3, 2, 1]));
       expect(Array.from(v.toArray())).toEqual([6, 5, 4, 3, 2, 1]);
       t.dispose(); // the view keeps the memory alive
