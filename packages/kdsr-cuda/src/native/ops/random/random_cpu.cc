@@ -1,5 +1,6 @@
 // random_uniform and random_normal on the CPU: the Philox4x32-10 stream of philox.h, parallel over
 // blocks of four elements (each block is one Philox evaluation).
+#include <algorithm>
 #include <cmath>
 
 #include "../../core/parallel.h"
