@@ -12,12 +12,15 @@ function runInWorker(): Promise<number[]> {
     const b = require(workerData.addon);
     const x = b.fromArray(new Float32Array([1, -2, 3, -4]), [4], 'cpu');
     const [y] = b.run('leaky_relu', [x], { negative_slope: 0.5 });
-    parentPort.postMessage(Array.from(y.read()));
-    x.dispose(); y.dispose();`;
+    const values = Array.from(y.read());
+    x.dispose(); y.dispose();
+    parentPort.postMessage(values);`;
   return new Promise((resolve, reject) => {
     const worker = new Worker(source, { eval: true, workerData: { addon } });
-    worker.once('message', resolve);
+    let values: number[] = [];
+    worker.once('message', (v: number[]) => (values = v));
     worker.once('error', reject);
+    worker.once('exit', () => resolve(values));
   });
 }
 
