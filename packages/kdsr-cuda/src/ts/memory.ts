@@ -5,3 +5,8 @@ import { native, NativeMemoryStats } from './binding';
 export function memory(device = 'cpu'): NativeMemoryStats {
   return native().memoryStats(device);
 }
+
+/** Returns memory cached by a device's allocator (CUDA) to the device; live tensors are kept. */
+export function emptyCache(device = 'cpu'): void {
+  native().emptyCache(device);
+}
