@@ -108,13 +108,14 @@ if(NOT KDSR_CUBLAS_VERSION MATCHES "^${CUDAToolkit_VERSION_MAJOR}\\.")
   kdsr_cuda_unavailable("cuBLAS ${KDSR_CUBLAS_VERSION} does not match CUDA ${CUDAToolkit_VERSION}")
 endif()
 
-# The backend: CUDA kernels (*.cu, nvcc) and the cuDNN/cuBLAS glue (*.cc, the C++ compiler). An OBJECT
+# The backend: src/native/cuda/ and the ops' *_cuda.cu (nvcc) and *_cuda.cc / *_cudnn.cc (the C++ compiler). An OBJECT
 # library, so every object and thus every static kernel registration ends up in the addon.
 file(GLOB_RECURSE KDSR_CUDA_SOURCES CONFIGURE_DEPENDS
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/cuda/*.cc"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/cuda/*.cu"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cu"
-  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cc")
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cc"
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cudnn.cc")
 add_library(kdsr_cuda_backend OBJECT ${KDSR_CUDA_SOURCES})
 target_include_directories(kdsr_cuda_backend SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS} "${KDSR_CUDNN_INCLUDE_DIR}" "${KDSR_CUBLAS_INCLUDE_DIR}")
 target_compile_options(kdsr_cuda_backend PRIVATE
