@@ -70,7 +70,14 @@ export interface NativeBinding {
   philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }
 
-const packageRoot = path.resolve(__dirname, '..', '..');
+/** The nearest directory above this file with a package.json: the package root from src/ts/ (tests) and from dist/ alike. */
+function findPackageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+const packageRoot = findPackageRoot();
 
 /** Where the addon may be: an explicit path, then the cmake-js build of this package. */
 function candidates(): string[] {

@@ -13,3 +13,6 @@ export * from './clamp';
 export * from './fill';
 export * from './random';
 export * from './adam';
+export * from './conv2d';
+export * from './linear';
+export * from './dyn-dwconv';
