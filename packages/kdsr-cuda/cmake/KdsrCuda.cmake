@@ -120,7 +120,7 @@ add_library(kdsr_cuda_backend OBJECT ${KDSR_CUDA_SOURCES})
 target_include_directories(kdsr_cuda_backend SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS} "${KDSR_CUDNN_INCLUDE_DIR}" "${KDSR_CUBLAS_INCLUDE_DIR}")
 target_compile_options(kdsr_cuda_backend PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -O3>
-  $<$<COMPILE_LANGUAGE:CUDA>:-O3 -Xcompiler=-Wall,-Wno-unused-parameter>)
+  $<$<COMPILE_LANGUAGE:CUDA>:-O3 --extended-lambda -Xcompiler=-Wall,-Wno-unused-parameter>)
 # The CUDA objects' kernels are registered at load; CUDA itself is touched only when a cuda device is used.
 target_sources(${PROJECT_NAME} PRIVATE $<TARGET_OBJECTS:kdsr_cuda_backend>)
 
