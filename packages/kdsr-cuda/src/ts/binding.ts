@@ -43,6 +43,8 @@ export interface BuildInfo {
   onednn: string | null;
   openmp: boolean;
   compiler: string;
+  /** What the CUDA backend was built with, or null for a CPU-only build. */
+  cuda: { runtime: string; cudnn: string; cublas: string; architectures: string } | null;
 }
 
 export interface DeviceListing {
@@ -62,6 +64,9 @@ export interface NativeBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   synchronize(device: string): void;
+  setCudaMath(math: 'tf32' | 'fp32'): void;
+  getCudaMath(): 'tf32' | 'fp32';
+  emptyCache(device: string): void;
   /** The raw Philox4x32-10 block function behind the random kernels (for known-answer tests). */
   philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }
@@ -85,7 +90,12 @@ function load(): NativeBinding {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       return require(file) as NativeBinding;
     } catch (error) {
-      failures.push(`${file}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      failures.push(`${file}: ${message}`);
+      if (/lib(cudnn|cublas)[^:]*\.so/.test(message))
+        failures.push(
+          '    this build has the CUDA backend: make cuDNN 9 and cuBLAS visible with LD_LIBRARY_PATH (e.g. the nvidia/cudnn/lib and nvidia/cu13/lib folders of a PyTorch environment), or rebuild CPU-only with KDSR_CUDA=OFF',
+        );
     }
   }
   throw new Error(

@@ -11,3 +11,8 @@ export interface MemoryInfo extends NativeMemoryStats {
 export function memory(device = 'cpu'): MemoryInfo {
   return { ...native().memoryStats(device), numTensors: liveTensorCount() };
 }
+
+/** Returns memory cached by a device's allocator (CUDA) to the device; live tensors are kept. */
+export function emptyCache(device = 'cpu'): void {
+  native().emptyCache(device);
+}
