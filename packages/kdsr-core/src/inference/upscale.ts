@@ -1,0 +1,126 @@
+// Super-resolution of whole images with bounded memory. The degradation representation D is
+// computed once per image: the encoder runs on tiles extended by its receptive radius, and only
+// each tile's own pixels enter the pooled sum, so D equals the whole-image D (up to summation
+// order). The generator then runs tile by tile on tiles extended by `overlap` LR pixels, keeping
+// only each tile's own output; its receptive field is far wider than any practical overlap, but
+// the influence of distant pixels decays, so the seams stay below 8-bit quantisation for the
+// overlaps used here (see test/upscale.test.ts).
+import { Tensor, tidy } from '@kdsr/cuda';
+import { noGrad } from '../autograd/graph';
+import type { KdsrStudent } from '../models/kdsr';
+import { crop, dihedral, HostImage, inverseDihedral, paste } from './image-ops';
+
+export interface UpscaleOptions {
+  /** Tile size in LR pixels (default 128); Infinity processes the image in one piece. */
+  tile?: number;
+  /** LR pixels added on each side of a generator tile (default 16). */
+  overlap?: number;
+  /** Average the eight flipped/transposed versions (×8 self-ensemble, 8 times slower). */
+  selfEnsemble?: boolean;
+  /** Called after each generator tile. */
+  onProgress?: (done: number, total: number) => void;
+  /** Checked between tiles. */
+  signal?: AbortSignal;
+}
+
+function toHost(image: Tensor): HostImage {
+  if (image.rank !== 4 || image.shape[0] !== 1 || image.shape[1] !== 3) throw new Error(`upscale: image must be (1, 3, H, W), got [${image.shape}]`);
+  return { channels: 3, height: image.shape[2], width: image.shape[3], data: image.toFloat32Array() };
+}
+
+function toTensor(image: HostImage, like: { device: string; dtype: 'float32' | 'float64' }): Tensor {
+  const data = like.dtype === 'float64' ? Float64Array.from(image.data) : image.data;
+  return Tensor.fromArray(data, [1, image.channels, image.height, image.width], like);
+}
+
+/** Splits 0..length into pieces of at most `tile`. */
+function spans(length: number, tile: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let start = 0; start < length; start += tile) out.push([start, Math.min(length, start + tile)]);
+  return out;
+}
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('upscale: aborted');
+}
+
+/** D (1, C) of the whole image, from per-tile pooled sums of the encoder's feature maps. */
+export function degradationRepresentation(model: KdsrStudent, image: HostImage, tile: number, like: { device: string; dtype: 'float32' | 'float64' }, signal?: AbortSignal): Tensor {
+  const encoder = model.E_st;
+  const radius = encoder.receptiveRadius;
+  const width4c = 4 * encoder.nFeats;
+  const sums = new Float64Array(width4c);
+  for (const [y0, y1] of spans(image.height, tile))
+    for (const [x0, x1] of spans(image.width, tile)) {
+      checkAborted(signal);
+      const ey0 = Math.max(0, y0 - radius);
+      const ex0 = Math.max(0, x0 - radius);
+      const ey1 = Math.min(image.height, y1 + radius);
+      const ex1 = Math.min(image.width, x1 + radius);
+      const features = tidy(() => encoder.featureMaps(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like)).toArray());
+      const h = ey1 - ey0;
+      const w = ex1 - ex0;
+      for (let c = 0; c < width4c; c++) {
+        let s = 0;
+        for (let y = y0 - ey0; y < y1 - ey0; y++) for (let x = x0 - ex0; x < x1 - ex0; x++) s += features[(c * h + y) * w + x];
+        sums[c] += s;
+      }
+    }
+  const pooled = sums.map((s) => s / (image.height * image.width));
+  return tidy(() => encoder.fromPooled(Tensor.fromArray(like.dtype === 'float64' ? pooled : Float32Array.from(pooled), [1, width4c], like)).idr);
+}
+
+function upscaleOnce(model: KdsrStudent, image: HostImage, options: UpscaleOptions, like: { device: string; dtype: 'float32' | 'float64' }, progress: () => void): HostImage {
+  const s = model.config.scale;
+  const tile = options.tile ?? 128;
+  const overlap = options.overlap ?? 16;
+  if (!(tile >= 1)) throw new Error(`upscale: tile must be at least 1, got ${tile}`);
+  if (!(overlap >= 0 && Number.isInteger(overlap))) throw new Error(`upscale: overlap must be a non-negative integer, got ${overlap}`);
+  const d = degradationRepresentation(model, image, tile, like, options.signal);
+  try {
+    const out: HostImage = { channels: 3, height: s * image.height, width: s * image.width, data: new Float32Array(3 * s * s * image.height * image.width) };
+    for (const [y0, y1] of spans(image.height, tile))
+      for (const [x0, x1] of spans(image.width, tile)) {
+        checkAborted(options.signal);
+        const ey0 = Math.max(0, y0 - overlap);
+        const ex0 = Math.max(0, x0 - overlap);
+        const ey1 = Math.min(image.height, y1 + overlap);
+        const ex1 = Math.min(image.width, x1 + overlap);
+        const sr = tidy(() => model.G.forward(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like), d).toFloat32Array());
+        const srTile: HostImage = { channels: 3, height: s * (ey1 - ey0), width: s * (ex1 - ex0), data: sr };
+        paste(out, srTile, s * (y0 - ey0), s * (x0 - ex0), s * (y1 - y0), s * (x1 - x0), s * y0, s * x0);
+        progress();
+      }
+    return out;
+  } finally {
+    d.dispose();
+  }
+}
+
+/**
+ * Upscales an RGB image (1, 3, H, W) in [0, 1] with the student network; returns (1, 3, sH, sW)
+ * on the image's device, not clamped (clamp or quantise when saving).
+ */
+export function upscale(model: KdsrStudent, image: Tensor, options: UpscaleOptions = {}): Tensor {
+  return noGrad(() => {
+    const host = toHost(image);
+    const like = { device: model.G.head.at(0).weight.value.device, dtype: model.G.head.at(0).weight.value.dtype };
+    const tile = options.tile ?? 128;
+    const transforms = options.selfEnsemble ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
+    const tilesPerPass = Math.ceil(host.height / tile) * Math.ceil(host.width / tile);
+    const total = tilesPerPass * transforms.length;
+    let done = 0;
+    const progress = () => options.onProgress?.(++done, total);
+    let sum: Float32Array | null = null;
+    let result: HostImage | null = null;
+    for (const t of transforms) {
+      const sr = inverseDihedral(upscaleOnce(model, dihedral(host, t), options, like, progress), t);
+      if (!sum) {
+        sum = sr.data;
+        result = sr;
+      } else for (let i = 0; i < sum.length; i++) sum[i] += sr.data[i];
+    }
+    if (transforms.length > 1) for (let i = 0; i < sum!.length; i++) sum![i] /= transforms.length;
+    return toTensor(result!, { device: image.device, dtype: 'float32' });
+  });
+}
