@@ -62,6 +62,8 @@ export interface NativeBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   synchronize(device: string): void;
+  /** The raw Philox4x32-10 block function behind the random kernels (for known-answer tests). */
+  philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }
 
 /** Where the addon may be: an explicit path, then the cmake-js build of this package. */

@@ -26,6 +26,7 @@ class KdsrAddon : public Napi::Addon<KdsrAddon> {
   Napi::Value set_num_threads(const Napi::CallbackInfo& info);
   Napi::Value get_num_threads(const Napi::CallbackInfo& info);
   Napi::Value synchronize(const Napi::CallbackInfo& info);
+  Napi::Value philox4x32(const Napi::CallbackInfo& info);
 };
 
 }  // namespace kdsr
