@@ -54,7 +54,7 @@ export function concatChannels(a: Tensor, b: Tensor): Tensor {
 }
 
 export function sliceChannels(x: Tensor, start: number, length: number): Tensor {
-  return apply('slice_channels', [x], { start, length }, ops.sliceChannels(x, { start, length }));
+  return apply('slice_channels', [x], { start, length }, ops.sliceChannels(x, start, length));
 }
 
 export function pixelShuffle(x: Tensor, factor: number): Tensor {
@@ -104,7 +104,7 @@ export function reduceMax(x: Tensor, dim?: number): Tensor {
 }
 
 export function clamp(x: Tensor, min: number, max: number): Tensor {
-  return apply('clamp', [x], { min, max }, ops.clamp(x, { min, max }));
+  return apply('clamp', [x], { min, max }, ops.clamp(x, min, max));
 }
 
 /** A view of x with another shape (same number of elements). */

@@ -67,16 +67,16 @@ export const gradRules: Readonly<Record<string, GradRule>> = {
   concat_channels: (dy, node) => {
     const ca = input(node, 0).shape[1];
     const cb = input(node, 1).shape[1];
-    return [node.needs[0] ? sliceChannels(dy, { start: 0, length: ca }) : null, node.needs[1] ? sliceChannels(dy, { start: ca, length: cb }) : null];
+    return [node.needs[0] ? sliceChannels(dy, 0, ca) : null, node.needs[1] ? sliceChannels(dy, ca, cb) : null];
   },
-  slice_channels: (dy, node) => [sliceChannelsBackward(dy, { start: attrs(node).start, channels: input(node, 0).shape[1] })],
+  slice_channels: (dy, node) => [sliceChannelsBackward(dy, attrs(node).start, input(node, 0).shape[1])],
 
   pixel_shuffle: (dy, node) => [pixelUnshuffle(dy, attrs(node).factor)],
   pixel_unshuffle: (dy, node) => [pixelShuffle(dy, attrs(node).factor)],
 
   global_avg_pool: (dy, node) => {
     const [, , height, width] = input(node, 0).shape;
-    return [globalAvgPoolBackward(dy, { height, width })];
+    return [globalAvgPoolBackward(dy, height, width)];
   },
 
   channel_affine: (dy, node) => {
@@ -96,16 +96,16 @@ export const gradRules: Readonly<Record<string, GradRule>> = {
   softmax: (dy, node) => [softmaxBackward(dy, node.output)],
   log_softmax: (dy, node) => [logSoftmaxBackward(dy, node.output)],
 
-  reduce_sum: (dy, node) => [reduceBackward(dy, { shape: input(node, 0).shape, dim: attrs(node).dim, alpha: 1 })],
+  reduce_sum: (dy, node) => [reduceBackward(dy, input(node, 0).shape, { dim: attrs(node).dim, alpha: 1 })],
   reduce_mean: (dy, node) => {
     const x = input(node, 0);
     const dim = attrs(node).dim as number | undefined;
     const n = dim === undefined ? x.size : x.shape[dim < 0 ? dim + x.rank : dim];
-    return [reduceBackward(dy, { shape: x.shape, dim, alpha: 1 / n })];
+    return [reduceBackward(dy, x.shape, { dim, alpha: 1 / n })];
   },
-  reduce_max: (dy, node) => [reduceMaxBackward(dy, input(node, 0), node.output, { dim: attrs(node).dim })],
+  reduce_max: (dy, node) => [reduceMaxBackward(dy, input(node, 0), node.output, attrs(node).dim)],
 
-  clamp: (dy, node) => [clampBackward(dy, input(node, 0), { min: attrs(node).min, max: attrs(node).max })],
+  clamp: (dy, node) => [clampBackward(dy, input(node, 0), attrs(node).min, attrs(node).max)],
 
   // Core-level composite (no kernel): a view with another shape.
   reshape: (dy, node) => [dy.reshape(input(node, 0).shape)],

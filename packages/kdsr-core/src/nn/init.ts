@@ -2,7 +2,7 @@
 // that the same seed gives the same weights on every device. Conv2d / Linear weights:
 // kaiming_uniform(a = sqrt(5)) = U(-b, b) with b = gain * sqrt(3 / fan_in), gain = sqrt(2 / (1 + a^2)),
 // i.e. b = 1 / sqrt(fan_in); biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-import { DType, randomUniform, Tensor } from '@kdsr/cuda';
+import { DType, randomStreamBlocks, randomUniform, Tensor } from '@kdsr/cuda';
 
 export interface InitializerOptions {
   seed?: number;
@@ -24,9 +24,8 @@ export class Initializer {
   }
 
   uniform(shape: readonly number[], bound: number): Tensor {
-    const t = randomUniform({ shape, seed: this.seed, offset: this.offset, low: -bound, high: bound, device: this.device, dtype: this.dtype });
-    // Each Philox block gives four words: the next tensor starts at the next unused block.
-    this.offset += Math.ceil(shape.reduce((a, b) => a * b, 1) / 4);
+    const t = randomUniform(shape, { seed: this.seed, offset: this.offset, low: -bound, high: bound, device: this.device, dtype: this.dtype });
+    this.offset += randomStreamBlocks(t.size); // the next tensor continues the stream
     return t;
   }
 
