@@ -1,7 +1,7 @@
 // Shared test helpers: fixture loading and the fixtures README's error metric.
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadSafetensors, SafetensorsFile, Tensor } from '../src/ts';
+import { keep, loadSafetensors, SafetensorsFile, Tensor } from '../src/ts';
 
 /** ../shared/fixtures beside the repository (override with KDSR_FIXTURES). */
 export function fixturesDir(): string {
@@ -17,6 +17,8 @@ export function fixture(name: string): SafetensorsFile {
   let file = cache.get(name);
   if (!file) {
     file = loadSafetensors(path.join(fixturesDir(), name));
+    // The first use may be inside a tidy(); the cached tensors must outlive it.
+    for (const t of file.tensors.values()) keep(t);
     cache.set(name, file);
   }
   return file;

@@ -1,0 +1,98 @@
+// What every oneDNN kernel shares: one CPU engine and stream, wrapping of our tensors as oneDNN
+// memory, format conversion, and a bounded cache of primitives keyed by the call's shapes (building
+// a primitive costs far more than running it on KDSR's small feature maps). Only compiled when
+// oneDNN is found (files named *_onednn.cc).
+#pragma once
+#include <dnnl.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "../../core/error.h"
+#include "../../core/tensor.h"
+
+namespace kdsr {
+namespace onednn {
+
+using dims = dnnl::memory::dims;
+using tag = dnnl::memory::format_tag;
+
+dnnl::engine& engine();
+
+// Primitive attributes for our kernels: the scratchpad is passed at execution (user mode), so a
+// cached primitive can be run from any thread.
+dnnl::primitive_attr attributes();
+
+// A float32 descriptor.
+dnnl::memory::desc desc(const dims& shape, tag format);
+
+// The tensor's data seen through a descriptor (no copy).
+dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& md);
+
+// `user` in the layout `wanted`: itself when the layouts agree, else a reordered copy.
+dnnl::memory in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
+
+// Memory for an output the primitive writes in layout `wanted`: `user` when the layouts agree,
+// else a new buffer to be copied back with copy_back.
+dnnl::memory output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
+void copy_back(const dnnl::memory& produced, const dnnl::memory& user);
+
+// Runs a primitive with its arguments and a scratchpad described by `scratchpad`, and waits.
+// Calls are serialised: they share one stream, and each already uses every thread.
+void execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad);
+
+// Runs a kernel body, turning oneDNN's exceptions into "Error in <op>: oneDNN: ..." errors.
+template <typename F>
+auto guarded(const std::string& op, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const dnnl::error& e) {
+    throw Error(concat("Error in ", op, ": oneDNN: ", e.what()));
+  }
+}
+
+// A cache key from the op's shapes and flags plus the OpenMP thread count, for which oneDNN
+// tunes the primitives it builds.
+std::string key(const char* kind, std::initializer_list<int64_t> parts);
+
+// Primitives of one kind by key, built once; the least recently used are dropped beyond
+// `capacity` (inference on images of many sizes would otherwise grow it without bound).
+template <typename Entry>
+class PrimitiveCache {
+ public:
+  explicit PrimitiveCache(size_t capacity = 64) : capacity_(capacity) {}
+
+  std::shared_ptr<const Entry> get(const std::string& key, const std::function<Entry()>& build) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = index_.find(key);
+    if (found != index_.end()) {
+      order_.splice(order_.begin(), order_, found->second);
+      return found->second->second;
+    }
+    auto entry = std::make_shared<const Entry>(build());
+    order_.emplace_front(key, entry);
+    index_[key] = order_.begin();
+    if (order_.size() > capacity_) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+    return entry;
+  }
+
+ private:
+  using Item = std::pair<std::string, std::shared_ptr<const Entry>>;
+  size_t capacity_;
+  std::mutex mutex_;
+  std::list<Item> order_;  // most recently used first
+  std::unordered_map<std::string, typename std::list<Item>::iterator> index_;
+};
+
+}  // namespace onednn
+}  // namespace kdsr

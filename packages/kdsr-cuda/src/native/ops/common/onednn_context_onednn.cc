@@ -1,0 +1,70 @@
+#include "onednn_context.h"
+
+#include <sstream>
+
+#include "../../core/error.h"
+#include "../../core/parallel.h"
+
+namespace kdsr {
+namespace onednn {
+namespace {
+
+std::mutex stream_mutex;
+
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+}  // namespace
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::primitive_attr attributes() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::memory::desc desc(const dims& shape, tag format) { return dnnl::memory::desc(shape, dnnl::memory::data_type::f32, format); }
+
+dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& md) {
+  if (t.dtype() != DType::F32) throw Error("oneDNN kernels take float32 tensors");
+  return dnnl::memory(md, engine(), t.raw());
+}
+
+dnnl::memory in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
+  if (user.get_desc() == wanted) return user;
+  dnnl::memory converted(wanted, engine());
+  execute(dnnl::reorder(user, converted), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, converted}}, dnnl::memory::desc());
+  return converted;
+}
+
+dnnl::memory output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
+  return user.get_desc() == wanted ? user : dnnl::memory(wanted, engine());
+}
+
+void copy_back(const dnnl::memory& produced, const dnnl::memory& user) {
+  if (produced.get_data_handle() == user.get_data_handle()) return;
+  execute(dnnl::reorder(produced, user), {{DNNL_ARG_FROM, produced}, {DNNL_ARG_TO, user}}, dnnl::memory::desc());
+}
+
+void execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad) {
+  if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad, engine()));
+  std::lock_guard<std::mutex> lock(stream_mutex);
+  primitive.execute(stream(), args);
+  stream().wait();
+}
+
+std::string key(const char* kind, std::initializer_list<int64_t> parts) {
+  std::ostringstream out;
+  out << kind << "/t" << num_threads();
+  for (int64_t p : parts) out << "/" << p;
+  return out.str();
+}
+
+}  // namespace onednn
+}  // namespace kdsr

@@ -1,0 +1,153 @@
+// conv2d forward and backward, reference CPU kernels (float32 and float64): the oracle for the
+// oneDNN kernels and the fallback where oneDNN is absent. Each tap of the kernel is one shifted
+// multiply-add of a whole plane over the rectangle where the shifted input exists, so no inner
+// loop tests for the zero border. Work is split over output planes (or weights), each written by
+// one thread: results do not depend on the thread count.
+#include <algorithm>
+
+#include "../../core/parallel.h"
+#include "../common/cpu_clones.h"
+#include "conv2d_shape.h"
+
+namespace kdsr {
+namespace {
+
+// out[r][q] += tap * in[r+dr][q+dc] wherever in[r+dr][q+dc] lies inside the h x w plane.
+template <typename T>
+KDSR_ALWAYS_INLINE void shifted_axpy_impl(T* __restrict out, const T* __restrict in, int64_t h, int64_t w, int64_t dr, int64_t dc, T tap) {
+  const int64_t r0 = std::max<int64_t>(0, -dr), r1 = std::min(h, h - dr);
+  const int64_t q0 = std::max<int64_t>(0, -dc), q1 = std::min(w, w - dc);
+  for (int64_t r = r0; r < r1; r++) {
+    T* __restrict o = out + r * w;
+    const T* __restrict i = in + (r + dr) * w + dc;
+    for (int64_t q = q0; q < q1; q++) o[q] += tap * i[q];
+  }
+}
+
+// sum of a[r][q] * b[r+dr][q+dc] over the same rectangle.
+template <typename T>
+KDSR_ALWAYS_INLINE T shifted_dot_impl(const T* __restrict a, const T* __restrict b, int64_t h, int64_t w, int64_t dr, int64_t dc) {
+  const int64_t r0 = std::max<int64_t>(0, -dr), r1 = std::min(h, h - dr);
+  const int64_t q0 = std::max<int64_t>(0, -dc), q1 = std::min(w, w - dc);
+  T s = 0;
+  for (int64_t r = r0; r < r1; r++) {
+    const T* __restrict ar = a + r * w;
+    const T* __restrict br = b + (r + dr) * w + dc;
+#pragma omp simd reduction(+ : s)
+    for (int64_t q = q0; q < q1; q++) s += ar[q] * br[q];
+  }
+  return s;
+}
+
+KDSR_CPU_CLONES void shifted_axpy(float* out, const float* in, int64_t h, int64_t w, int64_t dr, int64_t dc, float tap) {
+  shifted_axpy_impl(out, in, h, w, dr, dc, tap);
+}
+KDSR_CPU_CLONES void shifted_axpy(double* out, const double* in, int64_t h, int64_t w, int64_t dr, int64_t dc, double tap) {
+  shifted_axpy_impl(out, in, h, w, dr, dc, tap);
+}
+KDSR_CPU_CLONES float shifted_dot(const float* a, const float* b, int64_t h, int64_t w, int64_t dr, int64_t dc) {
+  return shifted_dot_impl(a, b, h, w, dr, dc);
+}
+KDSR_CPU_CLONES double shifted_dot(const double* a, const double* b, int64_t h, int64_t w, int64_t dr, int64_t dc) {
+  return shifted_dot_impl(a, b, h, w, dr, dc);
+}
+
+// y[b,o,r,q] = bias[o] + sum_{i,u,v} weight[o,i,u,v] * x[b,i,r+u-p,q+v-p]
+Tensors conv2d_forward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 3);
+  const Tensor& x = in[0];
+  const Tensor& weight = in[1];
+  const Tensor& bias = in[2];
+  const Conv2dShape s = conv2d_shape(attrs.op(), x, weight, bias);
+  Tensor y = Tensor::empty({s.batch, s.cout, s.h, s.w}, x.dtype(), x.device());
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* xp = x.data<T>();
+    const T* wp = weight.data<T>();
+    const T* bp = bias.defined() ? bias.data<T>() : nullptr;
+    T* yp = y.data<T>();
+    const int64_t plane = s.h * s.w, p = s.pad();
+    parallel_for(s.batch * s.cout, [&](int64_t bo) {
+      const int64_t b = bo / s.cout, o = bo % s.cout;
+      T* out = yp + bo * plane;
+      const T init = bp ? bp[o] : T(0);
+      for (int64_t j = 0; j < plane; j++) out[j] = init;
+      for (int64_t i = 0; i < s.cin; i++) {
+        const T* xi = xp + (b * s.cin + i) * plane;
+        const T* taps = wp + (o * s.cin + i) * s.k * s.k;
+        for (int64_t u = 0; u < s.k; u++)
+          for (int64_t v = 0; v < s.k; v++) shifted_axpy(out, xi, s.h, s.w, u - p, v - p, taps[u * s.k + v]);
+      }
+    });
+  });
+  return {y};
+}
+
+// dx[b,i,r,q] = sum_{o,u,v} weight[o,i,u,v] * dy[b,o,r-u+p,q-v+p]
+// dweight[o,i,u,v] = sum_{b,r,q} dy[b,o,r,q] * x[b,i,r+u-p,q+v-p]
+// dbias[o] = sum_{b,r,q} dy[b,o,r,q]
+Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
+  const std::string& op = attrs.op();
+  check_inputs(op, in, 3);
+  const Tensor& dy = in[0];
+  const Tensor& x = in[1];
+  const Tensor& weight = in[2];
+  const Conv2dShape s = conv2d_shape(op, x, weight);
+  check_conv2d_dy(op, dy, s, x.dtype());
+  Tensor dx = attrs.flag("need_input") ? Tensor::empty(x.shape(), x.dtype(), x.device()) : Tensor();
+  Tensor dweight = attrs.flag("need_weight") ? Tensor::empty(weight.shape(), x.dtype(), x.device()) : Tensor();
+  Tensor dbias = attrs.flag("need_bias") ? Tensor::empty({s.cout}, x.dtype(), x.device()) : Tensor();
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* dyp = dy.data<T>();
+    const T* xp = x.data<T>();
+    const T* wp = weight.data<T>();
+    const int64_t plane = s.h * s.w, p = s.pad(), taps = s.k * s.k;
+    if (dx.defined()) {
+      T* dxp = dx.data<T>();
+      parallel_for(s.batch * s.cin, [&](int64_t bi) {
+        const int64_t b = bi / s.cin, i = bi % s.cin;
+        T* out = dxp + bi * plane;
+        for (int64_t j = 0; j < plane; j++) out[j] = 0;
+        for (int64_t o = 0; o < s.cout; o++) {
+          const T* g = dyp + (b * s.cout + o) * plane;
+          const T* w = wp + (o * s.cin + i) * taps;
+          for (int64_t u = 0; u < s.k; u++)
+            for (int64_t v = 0; v < s.k; v++) shifted_axpy(out, g, s.h, s.w, p - u, p - v, w[u * s.k + v]);
+        }
+      });
+    }
+    if (dweight.defined()) {
+      T* dwp = dweight.data<T>();
+      parallel_for(s.cout * s.cin, [&](int64_t oi) {
+        const int64_t o = oi / s.cin, i = oi % s.cin;
+        for (int64_t u = 0; u < s.k; u++)
+          for (int64_t v = 0; v < s.k; v++) {
+            T sum = 0;
+            for (int64_t b = 0; b < s.batch; b++)
+              sum += shifted_dot(dyp + (b * s.cout + o) * plane, xp + (b * s.cin + i) * plane, s.h, s.w, u - p, v - p);
+            dwp[oi * taps + u * s.k + v] = sum;
+          }
+      });
+    }
+    if (dbias.defined()) {
+      T* dbp = dbias.data<T>();
+      parallel_for(s.cout, [&](int64_t o) {
+        T sum = 0;
+        for (int64_t b = 0; b < s.batch; b++) {
+          const T* g = dyp + (b * s.cout + o) * plane;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t j = 0; j < plane; j++) sum += g[j];
+        }
+        dbp[o] = sum;
+      });
+    }
+  });
+  return {dx, dweight, dbias};
+}
+
+KDSR_REGISTER_KERNEL("conv2d", "cpu", "reference", ({DType::F32, DType::F64}), conv2d_forward);
+KDSR_REGISTER_KERNEL("conv2d_backward", "cpu", "reference", ({DType::F32, DType::F64}), conv2d_backward);
+
+}  // namespace
+}  // namespace kdsr
