@@ -1,8 +1,11 @@
 // Modules are plain classes; parameters are found by reflection over their own properties, so a
 // parameter's name is its attribute path (tinygrad's get_state_dict) and equals the original
 // PyTorch state-dict key when the properties carry PyTorch's attribute names (G, E_st, da_conv1...).
-import type { Tensor } from '@kdsr/cuda';
+import { Tensor } from '@kdsr/cuda';
 import { Parameter } from './parameter';
+
+/** A weight to load: an engine tensor or host data (e.g. from a PyTorch checkpoint). */
+export type WeightValue = Tensor | { readonly shape: readonly number[]; readonly data: Float32Array | Float64Array };
 
 export abstract class Module {
   /** Named sub-modules and parameters, in declaration order (Sequential overrides this with indices). */
@@ -40,7 +43,7 @@ export abstract class Module {
    * Copies values into the parameters. Every key must exist with the right shape; with strict
    * (default) every parameter must be given too.
    */
-  loadStateDict(values: Map<string, { shape: readonly number[]; data?: Float32Array; toArray?: () => Float32Array | Float64Array }>, options: { strict?: boolean; source?: string } = {}): void {
+  loadStateDict(values: ReadonlyMap<string, WeightValue>, options: { strict?: boolean; source?: string } = {}): void {
     const source = options.source ?? 'state dict';
     const params = new Map(this.namedParameters());
     const unexpected = [...values.keys()].filter((k) => !params.has(k));
@@ -52,8 +55,7 @@ export abstract class Module {
       if (v.shape.join(',') !== p.shape.join(',')) throw new Error(`${source}: '${key}' has shape [${v.shape}], the model expects [${p.shape}] (different preset or scale?)`);
     }
     for (const [key, v] of values) {
-      const data = v.data ?? v.toArray!();
-      params.get(key)!.write(data);
+      params.get(key)!.write(v instanceof Tensor ? v.toArray() : v.data);
     }
   }
 
