@@ -10,7 +10,7 @@ export type { GradRule } from './autograd/grads';
 
 export { Parameter } from './nn/parameter';
 export { Module } from './nn/module';
-export type { Layer } from './nn/module';
+export type { Layer, WeightValue } from './nn/module';
 export { Initializer, defaultBound } from './nn/init';
 export type { InitializerOptions } from './nn/init';
 export { Conv2d, Linear, LeakyReLU, PixelShuffle, Sequential, MeanShift, ResBlock, Upsampler } from './nn/layers';
@@ -28,7 +28,7 @@ export { l1Loss, kdLoss, studentLosses, KD_TEMPERATURE, KD_WEIGHT } from './trai
 export type { KdOptions, StudentLosses } from './train/losses';
 export { Adam, ADAM_BETAS_CLASSIC, ADAM_BETAS_GAN } from './train/adam';
 export type { AdamOptions } from './train/adam';
-export { learningRate } from './train/schedule';
+export { learningRate, validateSchedule } from './train/schedule';
 export type { LrSchedule } from './train/schedule';
 export { Ema } from './train/ema';
 export { gradNorm } from './train/grad-norm';
@@ -39,7 +39,12 @@ export type { TrainerOptions, ProgressEvent, ValidationEvent, StepLosses, Traine
 export { checkpointPaths, saveWeights, loadWeights, readCheckpointInfo, CHECKPOINT_FORMAT } from './checkpoint/checkpoint';
 export type { CheckpointInfo, ModelRole } from './checkpoint/checkpoint';
 export { readTorchStateDict, torchStateDict } from './checkpoint/torch-import';
+export { importTorchCheckpoint, loadKdsrModel, inferConfig } from './checkpoint/convert';
 export type { HostTensor, StateDictChoice } from './checkpoint/torch-import';
 
 export { upscale, degradationRepresentation } from './inference/upscale';
 export type { UpscaleOptions } from './inference/upscale';
+export { upscaleInWorker } from './inference/upscale-async';
+export type { AsyncUpscaleOptions, RgbImage } from './inference/upscale-async';
+export { dihedral, inverseDihedral } from './inference/image-ops';
+export type { HostImage } from './inference/image-ops';

@@ -19,8 +19,8 @@ export interface UpscaleOptions {
   selfEnsemble?: boolean;
   /** Called after each generator tile. */
   onProgress?: (done: number, total: number) => void;
-  /** Checked between tiles. */
-  signal?: AbortSignal;
+  /** Checked between tiles (an AbortSignal, or anything with the same two fields). */
+  signal?: { readonly aborted: boolean; readonly reason?: unknown };
 }
 
 function toHost(image: Tensor): HostImage {
@@ -40,12 +40,12 @@ function spans(length: number, tile: number): Array<[number, number]> {
   return out;
 }
 
-function checkAborted(signal?: AbortSignal): void {
+function checkAborted(signal?: UpscaleOptions['signal']): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('upscale: aborted');
 }
 
 /** D (1, C) of the whole image, from per-tile pooled sums of the encoder's feature maps. */
-export function degradationRepresentation(model: KdsrStudent, image: HostImage, tile: number, like: { device: string; dtype: 'float32' | 'float64' }, signal?: AbortSignal): Tensor {
+export function degradationRepresentation(model: KdsrStudent, image: HostImage, tile: number, like: { device: string; dtype: 'float32' | 'float64' }, signal?: UpscaleOptions['signal']): Tensor {
   const encoder = model.E_st;
   const radius = encoder.receptiveRadius;
   const width4c = 4 * encoder.nFeats;
