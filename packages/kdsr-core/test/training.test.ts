@@ -8,6 +8,7 @@ import { memory, Tensor, tidy } from '@kdsr/cuda';
 import { backward } from '../src/autograd/backward';
 import * as F from '../src/autograd/functional';
 import { checkpointPaths } from '../src/checkpoint/checkpoint';
+import { loadKdsrModel } from '../src/checkpoint/convert';
 import { kdsrConfig } from '../src/models/config';
 import { KdsrTeacher, studentFromTeacher } from '../src/models/kdsr';
 import { Parameter } from '../src/nn/parameter';
@@ -185,7 +186,7 @@ describe('Trainer', () => {
     student.dispose();
   });
 
-  test('live engine memory does not grow across steps (with EMA)', async () => {
+  test('live engine memory does not grow across steps (with EMA); EMA weights can be exported', async () => {
     const teacher = new KdsrTeacher(TINY, { seed: 6 });
     const trainer = new Trainer({ stage: 1, teacher, data: new SeededSource(2, 6, 2, 13), optimizer: { lr: 1e-3 }, ema: { decay: 0.999 } });
     await trainer.step();
@@ -194,6 +195,14 @@ describe('Trainer', () => {
     const after = memory('cpu');
     expect(after.liveBuffers).toBe(before.liveBuffers);
     expect(after.liveBytes).toBe(before.liveBytes);
+    const file = path.join(dir, 'ema.safetensors');
+    trainer.exportWeights(file, { ema: true });
+    const { model, info } = loadKdsrModel(file);
+    expect(info).toMatchObject({ ema: true, step: 5, role: 'teacher' });
+    const emaWeights = trainer.ema!.weights();
+    for (const [key, p] of model.namedParameters()) expect(Buffer.from(p.value.toArray().buffer).equals(Buffer.from(emaWeights.get(key)!.toArray().buffer))).toBe(true);
+    expect(Buffer.from(model.G.head.at(0).weight.value.toArray().buffer).equals(Buffer.from(teacher.G.head.at(0).weight.value.toArray().buffer))).toBe(false);
+    model.dispose();
     trainer.dispose();
     teacher.dispose();
   });

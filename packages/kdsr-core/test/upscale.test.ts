@@ -69,6 +69,17 @@ describe('dihedral transforms and self-ensemble', () => {
     student.dispose();
   });
 
+  test('a batch is upscaled sample by sample, each with its own D', () => {
+    const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 3 }), { seed: 11 });
+    const [a, b] = [image(5, 4, 6), image(5, 4, 7)];
+    const both = Tensor.fromArray(Float32Array.from([...a.toFloat32Array(), ...b.toFloat32Array()]), [2, 3, 5, 4]);
+    const out = upscale(student, both, { tile: 3, overlap: 1 });
+    expect(out.shape).toEqual([2, 3, 15, 12]);
+    const separate = [...upscale(student, a, { tile: 3, overlap: 1 }).toFloat32Array(), ...upscale(student, b, { tile: 3, overlap: 1 }).toFloat32Array()];
+    expect(Array.from(out.toFloat32Array())).toEqual(separate);
+    student.dispose();
+  });
+
   test('an aborted signal stops between tiles; a wrong image shape is refused', () => {
     const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 }), { seed: 10 });
     const controller = new AbortController();
@@ -83,7 +94,7 @@ describe('dihedral transforms and self-ensemble', () => {
       });
     expect(run).toThrow('stopped by the user');
     expect(tiles).toBe(2);
-    expect(() => upscale(student, image(8, 8, 5).reshape([3, 1, 8, 8]))).toThrow('image must be (1, 3, H, W)');
+    expect(() => upscale(student, image(8, 8, 5).reshape([3, 1, 8, 8]))).toThrow('image must be (B, 3, H, W)');
     student.dispose();
   });
 });

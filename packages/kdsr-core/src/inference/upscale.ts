@@ -23,9 +23,13 @@ export interface UpscaleOptions {
   signal?: { readonly aborted: boolean; readonly reason?: unknown };
 }
 
-function toHost(image: Tensor): HostImage {
-  if (image.rank !== 4 || image.shape[0] !== 1 || image.shape[1] !== 3) throw new Error(`upscale: image must be (1, 3, H, W), got [${image.shape}]`);
-  return { channels: 3, height: image.shape[2], width: image.shape[3], data: image.toFloat32Array() };
+/** The samples of a (B, 3, H, W) batch as host images. */
+function toHost(image: Tensor): HostImage[] {
+  if (image.rank !== 4 || image.shape[1] !== 3) throw new Error(`upscale: image must be (B, 3, H, W), got [${image.shape}]`);
+  const [batch, , height, width] = image.shape;
+  const data = image.toFloat32Array();
+  const plane = 3 * height * width;
+  return Array.from({ length: batch }, (_, b) => ({ channels: 3, height, width, data: data.subarray(b * plane, (b + 1) * plane) }));
 }
 
 function toTensor(image: HostImage, like: { device: string; dtype: 'float32' | 'float64' }): Tensor {
@@ -98,29 +102,31 @@ function upscaleOnce(model: KdsrStudent, image: HostImage, options: UpscaleOptio
 }
 
 /**
- * Upscales an RGB image (1, 3, H, W) in [0, 1] with the student network; returns (1, 3, sH, sW)
- * on the image's device, not clamped (clamp or quantise when saving).
+ * Upscales RGB images (B, 3, H, W) in [0, 1] with the student network, one sample at a time (each
+ * with its own D); returns (B, 3, sH, sW) on the images' device, not clamped (clamp or quantise
+ * when saving).
  */
 export function upscale(model: KdsrStudent, image: Tensor, options: UpscaleOptions = {}): Tensor {
   return noGrad(() => {
-    const host = toHost(image);
-    const like = { device: model.G.head.at(0).weight.value.device, dtype: model.G.head.at(0).weight.value.dtype };
+    const samples = toHost(image);
+    const weight = model.G.head.at(0).weight.value;
+    const like = { device: weight.device, dtype: weight.dtype };
     const tile = options.tile ?? 128;
     const transforms = options.selfEnsemble ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
-    const tilesPerPass = Math.ceil(host.height / tile) * Math.ceil(host.width / tile);
-    const total = tilesPerPass * transforms.length;
+    const [, , height, width] = image.shape;
+    const total = samples.length * transforms.length * Math.ceil(height / tile) * Math.ceil(width / tile);
     let done = 0;
     const progress = () => options.onProgress?.(++done, total);
-    let sum: Float32Array | null = null;
-    let result: HostImage | null = null;
-    for (const t of transforms) {
-      const sr = inverseDihedral(upscaleOnce(model, dihedral(host, t), options, like, progress), t);
-      if (!sum) {
-        sum = sr.data;
-        result = sr;
-      } else for (let i = 0; i < sum.length; i++) sum[i] += sr.data[i];
-    }
-    if (transforms.length > 1) for (let i = 0; i < sum!.length; i++) sum![i] /= transforms.length;
-    return toTensor(result!, { device: image.device, dtype: 'float32' });
+    const s = model.config.scale;
+    const out = new Float32Array(samples.length * 3 * s * s * height * width);
+    samples.forEach((sample, b) => {
+      const sum = out.subarray((b * out.length) / samples.length, ((b + 1) * out.length) / samples.length);
+      for (const t of transforms) {
+        const sr = inverseDihedral(upscaleOnce(model, dihedral(sample, t), options, like, progress), t);
+        for (let i = 0; i < sum.length; i++) sum[i] += sr.data[i];
+      }
+      if (transforms.length > 1) for (let i = 0; i < sum.length; i++) sum[i] /= transforms.length;
+    });
+    return Tensor.fromArray(out, [samples.length, 3, s * height, s * width], { device: image.device });
   });
 }

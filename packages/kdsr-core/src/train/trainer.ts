@@ -195,6 +195,19 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.emit('checkpoint', { step: this.updates, path: files.weights });
   }
 
+  /** Writes the trained weights alone (for inference or release); with ema, the averaged weights. */
+  exportWeights(file: string, options: { ema?: boolean } = {}): void {
+    if (options.ema && !this.ema) throw new Error('exportWeights: this trainer keeps no EMA (pass the ema option)');
+    saveWeights(file, options.ema ? this.ema!.weights() : this.model.stateDict(), {
+      role: this.stage === 1 ? 'teacher' : 'student',
+      preset: this.options.preset ?? 'custom',
+      config: this.model.config,
+      stage: this.stage,
+      step: this.updates,
+      ema: options.ema ?? false,
+    });
+  }
+
   /** Continues from a checkpoint written by saveCheckpoint into this trainer's (fresh) objects. */
   loadCheckpoint(path: string): void {
     const files = checkpointPaths(path);
