@@ -29,7 +29,7 @@ export class Generator extends Module {
     this.add_mean = new MeanShift(config.rgbMean, 1, init);
   }
 
-  /** The features after the long skip, before upsampling (tiled inference runs the two halves apart). */
+  /** The features after the long skip, before upsampling. */
   features(lr: Tensor, d: Tensor): Tensor {
     const f = this.head.forward(this.sub_mean.forward(lr));
     const group = this.body.at(0) as IdrGroup;

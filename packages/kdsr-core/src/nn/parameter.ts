@@ -31,15 +31,6 @@ export class Parameter implements GradSink {
     }
   }
 
-  /** Replaces the value (the old tensor is disposed); shapes must agree. */
-  set(value: Tensor): void {
-    if (value.shape.join(',') !== this.current.shape.join(',')) throw new Error(`Parameter.set: shape [${value.shape}] does not match [${this.current.shape}]`);
-    if (value === this.current) return;
-    this.current.dispose();
-    this.current = value;
-    this.attach(value);
-  }
-
   /** Overwrites the value's data in place (host data of the same length). */
   write(data: Float32Array | Float64Array): void {
     if (data.length !== this.current.size) throw new Error(`Parameter.write: ${data.length} values for shape [${this.current.shape}]`);
