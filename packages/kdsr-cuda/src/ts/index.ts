@@ -5,6 +5,7 @@ export { Tensor } from './tensor';
 export type { TensorOptions } from './tensor';
 export { tidy, keep, dispose } from './scope';
 export { memory } from './memory';
+export type { MemoryInfo } from './memory';
 export { opTable, opSpec } from './op-table';
 export type { OpSpec, OpGrad } from './op-table';
 export * from './engine';
