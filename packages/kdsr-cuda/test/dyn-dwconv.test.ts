@@ -81,7 +81,8 @@ function minAbs(t: Tensor): number {
   return Array.from(t.toArray()).reduce((m, v) => Math.min(m, Math.abs(v)), Infinity);
 }
 
-// [x shape, k, padding]: batch 1, odd and non-square planes, k = 1, 3, 5, 21 (21 also wider than the plane).
+// [x shape, k, padding]: batch 1, odd and non-square planes, k = 1, 3, 5, 21 (21 also wider than
+// the plane); rows of 45 and 40 reach the kernels' 4-vector and 1-vector loops in float64.
 const cases: Array<[number[], number, DynDwconvPadding]> = [
   [[2, 3, 4, 5], 1, 'zero'],
   [[2, 3, 4, 5], 1, 'reflect'],
@@ -91,6 +92,18 @@ const cases: Array<[number[], number, DynDwconvPadding]> = [
   [[2, 1, 6, 5], 5, 'reflect'],
   [[1, 1, 7, 9], 21, 'zero'],
   [[1, 1, 11, 13], 21, 'reflect'],
+  [[1, 2, 3, 45], 3, 'zero'],
+  [[1, 1, 4, 45], 5, 'reflect'],
+  [[1, 1, 11, 40], 21, 'reflect'],
+];
+
+// float32 shapes whose rows (85 = 4*16 + 16 + 5) reach every loop of the float32 kernels.
+const wideCases: Array<[number[], number, DynDwconvPadding]> = [
+  [[2, 3, 7, 85], 3, 'zero'],
+  [[2, 3, 7, 85], 3, 'reflect'],
+  [[1, 2, 9, 85], 5, 'reflect'],
+  [[1, 2, 9, 85], 7, 'zero'],
+  [[1, 2, 23, 85], 21, 'reflect'],
 ];
 
 describe('dyn_dwconv', () => {
@@ -166,6 +179,27 @@ describe('dyn_dwconv', () => {
       const dyv = dy.toArray() as Float64Array;
       expectGradClose(g.dx!, numericalVjp(f, inputs, 0, dyv), 1e-7, 'dx');
       expectGradClose(g.dkernels!, numericalVjp(f, inputs, 1, dyv), 1e-7, 'dkernels');
+    });
+  });
+
+  test.each(wideCases)('float32 agrees with float64 for x %j, k %d, %s padding', (xShape, k, padding) => {
+    tidy(() => {
+      // The same float32 values in both precisions; float32 sums of up to 441 terms stay well within 1e-5.
+      const [x, kernels] = awayFromKink(xShape, k, 8).map((t) => t.cast('float32'));
+      const dy = randomTensor(xShape, 9, 'float32');
+      for (const negativeSlope of [undefined, 0.1]) {
+        const options = { padding, negativeSlope };
+        const run = (dtype: 'float32' | 'float64') => {
+          const [xd, kd, dyd] = [x, kernels, dy].map((t) => t.cast(dtype));
+          const y = dynDwconv(xd, kd, options);
+          return { y, ...dynDwconvBackward(dyd, xd, kd, y, options) };
+        };
+        const single = run('float32');
+        const double = run('float64');
+        expectClose(single.y, double.y, 1e-5, 'y');
+        expectClose(single.dx!, double.dx!, 1e-5, 'dx');
+        expectClose(single.dkernels!, double.dkernels!, 1e-5, 'dkernels');
+      }
     });
   });
 
