@@ -69,6 +69,20 @@ describe('KDSR teacher (teacher_tiny fixture)', () => {
   });
 });
 
+test('loading the wrong weights fails with the key or shape at fault', () => {
+  const student = new KdsrStudent(TINY, { seed: 3 });
+  expect(() => student.loadStateDict(fixtureGroup('teacher_tiny.safetensors', 'param.'), { source: 'teacher_tiny' })).toThrow(/teacher_tiny: unexpected keys E\.E\.0\.bias/);
+  const x2 = new KdsrStudent(kdsrConfig('custom', { nFeats: 8, nBlocks: 2, nResblocks: 1, scale: 2 }), { seed: 3 });
+  expect(() => x2.loadStateDict(fixtureGroup('student_tiny.safetensors', 'param.'), { source: 'student_tiny' })).toThrow(/student_tiny: unexpected keys G\.tail\.0\.2\.bias/);
+  const partial = new Map([...fixtureGroup('student_tiny.safetensors', 'param.')].filter(([k]) => k !== 'G.head.0.bias'));
+  expect(() => student.loadStateDict(partial, { source: 'partial' })).toThrow('partial: missing keys G.head.0.bias');
+  const wide = kdsrConfig('custom', { nFeats: 8, nBlocks: 2, nResblocks: 1, scale: 3 });
+  const x3 = new KdsrStudent(wide, { seed: 3 });
+  const shapes = new Map([...fixtureGroup('student_tiny.safetensors', 'param.')].filter(([k]) => !k.startsWith('G.tail.0.2')));
+  expect(() => x3.loadStateDict(shapes, { source: 'x4 weights' })).toThrow("x4 weights: 'G.tail.0.0.bias' has shape [32], the model expects [72]");
+  for (const m of [student, x2, x3]) m.dispose();
+});
+
 describe('KDSR student (student_tiny fixture)', () => {
   const file = 'student_tiny.safetensors';
   let student: KdsrStudent;
