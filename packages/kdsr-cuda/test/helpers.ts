@@ -17,7 +17,7 @@ export function fixture(name: string): SafetensorsFile {
   let file = cache.get(name);
   if (!file) {
     file = loadSafetensors(path.join(fixturesDir(), name));
-    // Cached tensors must outlive the tidy() scope that happens to load them first.
+    // The first use may be inside a tidy(); the cached tensors must outlive it.
     for (const t of file.tensors.values()) keep(t);
     cache.set(name, file);
   }

@@ -27,6 +27,9 @@ KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&KdsrAddon::set_num_threads>("setNumThreads"),
                            InstanceMethod<&KdsrAddon::get_num_threads>("getNumThreads"),
                            InstanceMethod<&KdsrAddon::synchronize>("synchronize"),
+                           InstanceMethod<&KdsrAddon::set_cuda_math>("setCudaMath"),
+                           InstanceMethod<&KdsrAddon::get_cuda_math>("getCudaMath"),
+                           InstanceMethod<&KdsrAddon::empty_cache>("emptyCache"),
                            InstanceMethod<&KdsrAddon::philox4x32>("philox4x32"),
                        });
 }
@@ -139,6 +142,16 @@ Napi::Value KdsrAddon::build_info(const Napi::CallbackInfo& info) {
 #endif
   );
   out.Set("compiler", KDSR_COMPILER);
+  if (KDSR_WITH_CUDA) {
+    Napi::Object cuda = Napi::Object::New(env);
+    cuda.Set("runtime", KDSR_CUDA_VERSION);
+    cuda.Set("cudnn", KDSR_CUDNN_VERSION);
+    cuda.Set("cublas", KDSR_CUBLAS_VERSION);
+    cuda.Set("architectures", KDSR_CUDA_ARCHS);
+    out.Set("cuda", cuda);
+  } else {
+    out.Set("cuda", env.Null());
+  }
   return out;
 }
 
@@ -183,6 +196,25 @@ Napi::Value KdsrAddon::synchronize(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Device device = parse_device(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu");
     if (device.type == DeviceType::CUDA) cuda_backend(device).synchronize(device.index);
+    return info.Env().Undefined();
+  });
+}
+
+// setCudaMath('tf32' | 'fp32'): float32 math of cuDNN convolutions and cuBLAS products (process-wide).
+Napi::Value KdsrAddon::set_cuda_math(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    kdsr::set_cuda_math(parse_cuda_math(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : ""));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value KdsrAddon::get_cuda_math(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), cuda_math_name(kdsr::cuda_math())); }
+
+// emptyCache(device): returns a caching allocator's unused memory to the device.
+Napi::Value KdsrAddon::empty_cache(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Device device = parse_device(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu");
+    allocator_for(device).empty_cache();
     return info.Env().Undefined();
   });
 }

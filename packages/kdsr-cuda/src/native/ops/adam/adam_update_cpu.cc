@@ -61,7 +61,7 @@ Tensors adam_update(const Tensors& in, const Attrs& attrs) {
         m[i] = b1 * m[i] + (1 - b1) * grad;
         v[i] = b2 * v[i] + (1 - b2) * grad * grad;
         p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + e);
-      });
+      }, grain_for(1));
     });
   }
   return {};

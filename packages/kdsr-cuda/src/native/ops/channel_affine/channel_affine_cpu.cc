@@ -30,7 +30,7 @@ Tensors channel_affine_forward(const Tensors& in, const Attrs& attrs) {
     parallel_for(x.dim(0) * channels, [&](int64_t p) {
       const T s = sp[p % channels], t = tp[p % channels];
       for (int64_t k = p * plane; k < (p + 1) * plane; k++) yp[k] = xp[k] * s + t;
-    });
+    }, grain_for(plane));
   });
   return {y};
 }
@@ -59,7 +59,7 @@ Tensors channel_affine_backward(const Tensors& in, const Attrs& attrs) {
       parallel_for(batch * channels, [&](int64_t p) {
         const T s = sp[p % channels];
         for (int64_t k = p * plane; k < (p + 1) * plane; k++) dxp[k] = dyp[k] * s;
-      });
+      }, grain_for(plane));
     }
     if (need_scale || need_shift) {
       parallel_for(channels, [&](int64_t c) {
@@ -73,7 +73,7 @@ Tensors channel_affine_backward(const Tensors& in, const Attrs& attrs) {
         }
         if (need_scale) dscale.data<T>()[c] = static_cast<T>(sum_dy_x);
         if (need_shift) dshift.data<T>()[c] = static_cast<T>(sum_dy);
-      });
+      }, grain_for(batch * plane));
     }
   });
   return {dx, dscale, dshift};

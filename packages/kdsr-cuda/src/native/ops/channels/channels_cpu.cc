@@ -18,7 +18,7 @@ void copy_channels(const Tensor& src, int64_t src_start, const Tensor& dst, int6
   parallel_for(batch * count, [&](int64_t p) {
     int64_t b = p / count, c = p % count;
     std::memcpy(to + ((b * dst_channels + dst_start + c) * plane_bytes), from + ((b * src_channels + src_start + c) * plane_bytes), plane_bytes);
-  });
+  }, grain_for(src.dim(2) * src.dim(3)));
 }
 
 Tensors concat_channels_forward(const Tensors& in, const Attrs& attrs) {
@@ -63,7 +63,7 @@ Tensors slice_channels_backward(const Tensors& in, const Attrs& attrs) {
   parallel_for(dy.dim(0) * channels, [&](int64_t p) {
     int64_t c = p % channels;
     if (c < start || c >= start + length) std::memset(to + p * plane_bytes, 0, plane_bytes);
-  });
+  }, grain_for(dy.dim(2) * dy.dim(3)));
   copy_channels(dy, 0, dx, start, length);
   return {dx};
 }

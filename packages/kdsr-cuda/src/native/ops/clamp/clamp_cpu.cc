@@ -24,7 +24,7 @@ Tensors clamp_forward(const Tensors& in, const Attrs& attrs) {
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
-    parallel_for(x.numel(), [&](int64_t i) { yp[i] = xp[i] < l ? l : xp[i] > h ? h : xp[i]; });
+    parallel_for(x.numel(), [&](int64_t i) { yp[i] = xp[i] < l ? l : xp[i] > h ? h : xp[i]; }, grain_for(1));
   });
   return {y};
 }
@@ -44,7 +44,7 @@ Tensors clamp_backward(const Tensors& in, const Attrs& attrs) {
     const T* xp = x.data<T>();
     T* dxp = dx.data<T>();
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
-    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = xp[i] > l && xp[i] < h ? dyp[i] : T(0); });
+    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = xp[i] > l && xp[i] < h ? dyp[i] : T(0); }, grain_for(1));
   });
   return {dx};
 }

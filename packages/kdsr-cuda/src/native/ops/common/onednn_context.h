@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "../../core/error.h"
 #include "../../core/tensor.h"
 
 namespace kdsr {
@@ -43,9 +44,19 @@ dnnl::memory in_layout(const dnnl::memory& user, const dnnl::memory::desc& wante
 dnnl::memory output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
 void copy_back(const dnnl::memory& produced, const dnnl::memory& user);
 
-// Runs a primitive with its arguments and a scratchpad of `scratchpad` bytes, and waits.
+// Runs a primitive with its arguments and a scratchpad described by `scratchpad`, and waits.
 // Calls are serialised: they share one stream, and each already uses every thread.
 void execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad);
+
+// Runs a kernel body, turning oneDNN's exceptions into "Error in <op>: oneDNN: ..." errors.
+template <typename F>
+auto guarded(const std::string& op, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const dnnl::error& e) {
+    throw Error(concat("Error in ", op, ": oneDNN: ", e.what()));
+  }
+}
 
 // A cache key from the op's shapes and flags plus the OpenMP thread count, for which oneDNN
 // tunes the primitives it builds.

@@ -23,7 +23,7 @@ double parallel_sum(int64_t n, F&& term) {
     double s = 0;
     for (int64_t i = c * kReduceChunk; i < end; i++) s += term(i);
     partial[c] = s;
-  });
+  }, grain_for(kReduceChunk));
   double total = 0;
   for (double s : partial) total += s;
   return total;
@@ -46,7 +46,7 @@ int64_t parallel_argmax(int64_t n, F&& value) {
     for (int64_t i = b + 1; i < end; i++)
       if (max_replaces<T>(value(i), value(b))) b = i;
     best[c] = b;
-  });
+  }, grain_for(kReduceChunk));
   int64_t b = best[0];
   for (int64_t i : best)
     if (max_replaces<T>(value(i), value(b))) b = i;

@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "../../core/parallel.h"
-#include "../common/cpu_clones.h"
+#include "../common/cpu_simd.h"
 #include "conv2d_shape.h"
 
 namespace kdsr {

@@ -144,8 +144,12 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
   return {dx, dweight, dbias};
 }
 
-KDSR_REGISTER_KERNEL("conv2d", "cpu", "onednn", ({DType::F32}), conv2d_forward);
-KDSR_REGISTER_KERNEL("conv2d_backward", "cpu", "onednn", ({DType::F32}), conv2d_backward);
+KDSR_REGISTER_KERNEL("conv2d", "cpu", "onednn", ({DType::F32}), [](const Tensors& in, const Attrs& attrs) {
+  return dn::guarded(attrs.op(), [&] { return conv2d_forward(in, attrs); });
+});
+KDSR_REGISTER_KERNEL("conv2d_backward", "cpu", "onednn", ({DType::F32}), [](const Tensors& in, const Attrs& attrs) {
+  return dn::guarded(attrs.op(), [&] { return conv2d_backward(in, attrs); });
+});
 
 }  // namespace
 }  // namespace kdsr

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "../common/cpu_clones.h"
+#include "../common/cpu_simd.h"
 
 namespace kdsr {
 namespace depthwise {
@@ -39,38 +39,45 @@ KDSR_ALWAYS_INLINE void pad_plane(const T* __restrict src, int64_t h, int64_t w,
   }
 }
 
-// out (ho x wo) = valid cross-correlation of in (ld columns, at least ho+K-1 rows and wo+K-1
-// columns) with the K x K kernel. K is a compile-time constant: every tap stays in a register
-// and each output is written once.
+using simd::lanes;
+using simd::load;
+using simd::Vec;
+
+// out (ho x wo) = valid cross-correlation of in (ld columns, at least ho+k-1 rows and wo+k-1
+// columns) with a k x k kernel. Outputs are accumulated in registers over all taps and stored
+// once, four vectors at a time so that four multiply-add chains are in flight; K > 0 makes k a
+// compile-time constant (the tap loops unroll).
 template <typename T, int K>
-KDSR_ALWAYS_INLINE void correlate_fixed(const T* __restrict in, int64_t ld, const T* __restrict kernel, T* __restrict out, int64_t ho, int64_t wo) {
-  T taps[K * K];
-  for (int t = 0; t < K * K; t++) taps[t] = kernel[t];
+KDSR_ALWAYS_INLINE void correlate_k(const T* __restrict in, int64_t ld, const T* __restrict kernel, int k_runtime, T* __restrict out, int64_t ho,
+                                    int64_t wo) {
+  constexpr int L = lanes<T>;
+  constexpr int B = 4;
+  const int k = K > 0 ? K : k_runtime;
   for (int64_t r = 0; r < ho; r++) {
     const T* __restrict base = in + r * ld;
     T* __restrict o = out + r * wo;
-    for (int64_t q = 0; q < wo; q++) {
-      T s = 0;
-      for (int u = 0; u < K; u++)
-        for (int v = 0; v < K; v++) s += taps[u * K + v] * base[u * ld + q + v];
-      o[q] = s;
+    int64_t q = 0;
+    for (; q + B * L <= wo; q += B * L) {
+      Vec<T> acc[B] = {};
+      for (int u = 0; u < k; u++)
+        for (int v = 0; v < k; v++) {
+          const T tap = kernel[u * k + v];
+          const T* src = base + u * ld + q + v;
+          for (int j = 0; j < B; j++) acc[j] += tap * load(src + j * L);
+        }
+      for (int j = 0; j < B; j++) simd::store(o + q + j * L, acc[j]);
     }
-  }
-}
-
-// The same for any k: one vectorised multiply-add pass over the output row per tap.
-template <typename T>
-KDSR_ALWAYS_INLINE void correlate_any(const T* __restrict in, int64_t ld, const T* __restrict kernel, int k, T* __restrict out, int64_t ho, int64_t wo) {
-  for (int64_t r = 0; r < ho; r++) {
-    T* __restrict o = out + r * wo;
-    for (int64_t q = 0; q < wo; q++) o[q] = 0;
-    for (int u = 0; u < k; u++) {
-      const T* __restrict row = in + (r + u) * ld;
-      for (int v = 0; v < k; v++) {
-        const T tap = kernel[u * k + v];
-        const T* __restrict shifted = row + v;
-        for (int64_t q = 0; q < wo; q++) o[q] += tap * shifted[q];
-      }
+    for (; q + L <= wo; q += L) {
+      Vec<T> acc = {};
+      for (int u = 0; u < k; u++)
+        for (int v = 0; v < k; v++) acc += kernel[u * k + v] * load(base + u * ld + q + v);
+      simd::store(o + q, acc);
+    }
+    for (; q < wo; q++) {
+      T acc = 0;
+      for (int u = 0; u < k; u++)
+        for (int v = 0; v < k; v++) acc += kernel[u * k + v] * base[u * ld + q + v];
+      o[q] = acc;
     }
   }
 }
@@ -78,28 +85,76 @@ KDSR_ALWAYS_INLINE void correlate_any(const T* __restrict in, int64_t ld, const 
 template <typename T>
 KDSR_ALWAYS_INLINE void correlate(const T* in, int64_t ld, const T* kernel, int k, T* out, int64_t ho, int64_t wo) {
   switch (k) {
-    case 1: return correlate_fixed<T, 1>(in, ld, kernel, out, ho, wo);
-    case 3: return correlate_fixed<T, 3>(in, ld, kernel, out, ho, wo);
-    case 5: return correlate_fixed<T, 5>(in, ld, kernel, out, ho, wo);
-    case 7: return correlate_fixed<T, 7>(in, ld, kernel, out, ho, wo);
-    default: return correlate_any(in, ld, kernel, k, out, ho, wo);
+    case 1: return correlate_k<T, 1>(in, ld, kernel, k, out, ho, wo);
+    case 3: return correlate_k<T, 3>(in, ld, kernel, k, out, ho, wo);
+    case 5: return correlate_k<T, 5>(in, ld, kernel, k, out, ho, wo);
+    case 7: return correlate_k<T, 7>(in, ld, kernel, k, out, ho, wo);
+    default: return correlate_k<T, 0>(in, ld, kernel, k, out, ho, wo);
   }
 }
 
-// dkernel[u][v] = sum_{r,q} g[r][q] * in[r+u][q+v]: the kernel gradient of correlate.
-template <typename T>
-KDSR_ALWAYS_INLINE void correlate_kernel_grad(const T* __restrict g, int64_t ldg, const T* __restrict in, int64_t ld, int64_t h, int64_t w, int k, T* __restrict dkernel) {
-  for (int u = 0; u < k; u++) {
-    for (int v = 0; v < k; v++) {
-      T s = 0;
-      for (int64_t r = 0; r < h; r++) {
-        const T* __restrict gr = g + r * ldg;
-        const T* __restrict xr = in + (r + u) * ld + v;
-#pragma omp simd reduction(+ : s)
-        for (int64_t q = 0; q < w; q++) s += gr[q] * xr[q];
-      }
-      dkernel[u * k + v] = s;
+// dkernel[u][v] = sum_{r,q} g[r][q] * in[r+u][q+v]: the kernel gradient of correlate (g has h x w
+// values, ldg columns). For a compile-time K every tap keeps a vector of per-lane partial sums in
+// a register and each vector of g is loaded once for all K*K taps.
+template <typename T, int K>
+KDSR_ALWAYS_INLINE void kernel_grad_fixed(const T* __restrict g, int64_t ldg, const T* __restrict in, int64_t ld, int64_t h, int64_t w, T* __restrict dkernel) {
+  constexpr int L = lanes<T>;
+  Vec<T> acc[K * K] = {};
+  T tail[K * K] = {};
+  for (int64_t r = 0; r < h; r++) {
+    const T* __restrict gr = g + r * ldg;
+    const T* __restrict base = in + r * ld;
+    int64_t q = 0;
+    for (; q + L <= w; q += L) {
+      const Vec<T> gv = load(gr + q);
+      for (int u = 0; u < K; u++)
+        for (int v = 0; v < K; v++) acc[u * K + v] += gv * load(base + u * ld + q + v);
     }
+    for (; q < w; q++)
+      for (int u = 0; u < K; u++)
+        for (int v = 0; v < K; v++) tail[u * K + v] += gr[q] * base[u * ld + q + v];
+  }
+  for (int t = 0; t < K * K; t++) dkernel[t] = simd::sum<T>(acc[t]) + tail[t];
+}
+
+// dkernel[u][v0 .. v0+V) for any k: each vector of g serves V independent partial sums.
+template <typename T, int V>
+KDSR_ALWAYS_INLINE void kernel_grad_taps(const T* __restrict g, int64_t ldg, const T* __restrict in, int64_t ld, int64_t h, int64_t w, int k, int u, int v0,
+                                         T* __restrict dkernel) {
+  constexpr int L = lanes<T>;
+  Vec<T> acc[V] = {};
+  T tail[V] = {};
+  for (int64_t r = 0; r < h; r++) {
+    const T* __restrict gr = g + r * ldg;
+    const T* __restrict xr = in + (r + u) * ld + v0;
+    int64_t q = 0;
+    for (; q + L <= w; q += L) {
+      const Vec<T> gv = load(gr + q);
+      for (int j = 0; j < V; j++) acc[j] += gv * load(xr + q + j);
+    }
+    for (; q < w; q++)
+      for (int j = 0; j < V; j++) tail[j] += gr[q] * xr[q + j];
+  }
+  for (int j = 0; j < V; j++) dkernel[u * k + v0 + j] = simd::sum<T>(acc[j]) + tail[j];
+}
+
+template <typename T>
+KDSR_ALWAYS_INLINE void kernel_grad_any(const T* g, int64_t ldg, const T* in, int64_t ld, int64_t h, int64_t w, int k, T* dkernel) {
+  for (int u = 0; u < k; u++) {
+    int v = 0;
+    for (; v + 8 <= k; v += 8) kernel_grad_taps<T, 8>(g, ldg, in, ld, h, w, k, u, v, dkernel);
+    for (; v + 4 <= k; v += 4) kernel_grad_taps<T, 4>(g, ldg, in, ld, h, w, k, u, v, dkernel);
+    for (; v < k; v++) kernel_grad_taps<T, 1>(g, ldg, in, ld, h, w, k, u, v, dkernel);
+  }
+}
+
+template <typename T>
+KDSR_ALWAYS_INLINE void correlate_kernel_grad(const T* g, int64_t ldg, const T* in, int64_t ld, int64_t h, int64_t w, int k, T* dkernel) {
+  switch (k) {
+    case 1: return kernel_grad_fixed<T, 1>(g, ldg, in, ld, h, w, dkernel);
+    case 3: return kernel_grad_fixed<T, 3>(g, ldg, in, ld, h, w, dkernel);
+    case 5: return kernel_grad_fixed<T, 5>(g, ldg, in, ld, h, w, dkernel);
+    default: return kernel_grad_any(g, ldg, in, ld, h, w, k, dkernel);
   }
 }
 

@@ -4,7 +4,7 @@
 // every output element is written by one thread: the results do not depend on the thread count.
 #include "../../core/parallel.h"
 #include "../common/checks.h"
-#include "../common/cpu_clones.h"
+#include "../common/cpu_simd.h"
 #include "../common/parallel_scratch.h"
 #include "depthwise_plane.h"
 
@@ -85,7 +85,7 @@ int64_t backward_scratch(const PlaneShape& s) {
   return padded_size(s.h, s.w, 2 * p) + 2 * padded_size(s.h, s.w, p) + s.k * s.k;
 }
 
-// Entry points compiled for each instruction set (see cpu_clones.h).
+// Entry points compiled for each instruction set (see cpu_simd.h).
 KDSR_CPU_CLONES void forward_plane(const float* x, const float* kernel, float* y, const PlaneShape& s, float* scratch) {
   forward_plane_impl(x, kernel, y, s, scratch);
 }

@@ -17,7 +17,7 @@ Tensor binary(const std::string& op, const Tensor& a, const Tensor& b, const cha
     const T* ap = a.data<T>();
     const T* bp = b.data<T>();
     T* outp = out.data<T>();
-    parallel_for(a.numel(), [&](int64_t i) { outp[i] = f(ap[i], bp[i]); });
+    parallel_for(a.numel(), [&](int64_t i) { outp[i] = f(ap[i], bp[i]); }, grain_for(1));
   });
   return out;
 }
@@ -54,7 +54,7 @@ Tensors scale_forward(const Tensors& in, const Attrs& attrs) {
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
     T a = static_cast<T>(alpha);
-    parallel_for(x.numel(), [&](int64_t i) { yp[i] = a * xp[i]; });
+    parallel_for(x.numel(), [&](int64_t i) { yp[i] = a * xp[i]; }, grain_for(1));
   });
   return {y};
 }

@@ -15,7 +15,7 @@ Tensors fill_forward(const Tensors& in, const Attrs& attrs) {
     using T = decltype(zero);
     T* yp = y.data<T>();
     const T v = static_cast<T>(value);
-    parallel_for(y.numel(), [&](int64_t i) { yp[i] = v; });
+    parallel_for(y.numel(), [&](int64_t i) { yp[i] = v; }, grain_for(1));
   });
   return {y};
 }

@@ -21,7 +21,7 @@ Tensors global_avg_pool_forward(const Tensors& in, const Attrs& attrs) {
       double sum = 0;
       for (int64_t k = 0; k < plane; k++) sum += src[k];
       yp[p] = static_cast<T>(sum / static_cast<double>(plane));
-    });
+    }, grain_for(plane));
   });
   return {y};
 }
@@ -42,7 +42,7 @@ Tensors global_avg_pool_backward(const Tensors& in, const Attrs& attrs) {
       const T g = static_cast<T>(static_cast<double>(dyp[p]) / static_cast<double>(plane));
       T* out = dxp + p * plane;
       for (int64_t k = 0; k < plane; k++) out[k] = g;
-    });
+    }, grain_for(plane));
   });
   return {dx};
 }

@@ -1,5 +1,7 @@
 // linear forward and backward with oneDNN matmul (and a sum reduction for the bias), float32.
 // Transposes are expressed as strides of the descriptors, so no data is copied.
+#include <cstring>
+
 #include "../common/onednn_context.h"
 #include "linear_shape.h"
 
@@ -70,7 +72,11 @@ Tensors linear_backward(const Tensors& in, const Attrs& attrs) {
     dweight = Tensor::empty(weight.shape(), x.dtype(), x.device());
     run_matmul(*matmul("linear_backward_weights", s.out, s.n, s.in, dn::tag::ba, dn::tag::ab, false), dy, x, Tensor(), dweight);
   }
-  if (attrs.flag("need_bias")) {
+  if (attrs.flag("need_bias") && s.n == 1) {
+    // oneDNN rejects a reduction that reduces nothing; the sum over one row is that row.
+    dbias = Tensor::empty({s.out}, x.dtype(), x.device());
+    std::memcpy(dbias.raw(), dy.raw(), dbias.nbytes());
+  } else if (attrs.flag("need_bias")) {
     dbias = Tensor::empty({s.out}, x.dtype(), x.device());
     auto sum = reduction_cache.get(dn::key("linear_backward_bias", {s.n, s.out}), [&] {
       dnnl::reduction::desc desc(dnnl::algorithm::reduction_sum, dn::desc({s.n, s.out}, dn::tag::ab), dn::desc({1, s.out}, dn::tag::ab), 0.f, 0.f);
@@ -83,8 +89,12 @@ Tensors linear_backward(const Tensors& in, const Attrs& attrs) {
   return {dx, dweight, dbias};
 }
 
-KDSR_REGISTER_KERNEL("linear", "cpu", "onednn", ({DType::F32}), linear_forward);
-KDSR_REGISTER_KERNEL("linear_backward", "cpu", "onednn", ({DType::F32}), linear_backward);
+KDSR_REGISTER_KERNEL("linear", "cpu", "onednn", ({DType::F32}), [](const Tensors& in, const Attrs& attrs) {
+  return dn::guarded(attrs.op(), [&] { return linear_forward(in, attrs); });
+});
+KDSR_REGISTER_KERNEL("linear_backward", "cpu", "onednn", ({DType::F32}), [](const Tensors& in, const Attrs& attrs) {
+  return dn::guarded(attrs.op(), [&] { return linear_backward(in, attrs); });
+});
 
 }  // namespace
 }  // namespace kdsr

@@ -47,7 +47,7 @@ Tensors kd_loss_forward(const Tensors& in, const Attrs& attrs) {
         kl += std::exp(log_p) * (log_p - log_q);
       }
       row_kl[b] = kl;
-    });
+    }, grain_for(features));
     double total = 0;
     for (double kl : row_kl) total += kl;
     loss.data<T>()[0] = static_cast<T>(total / static_cast<double>(batch));
@@ -76,7 +76,7 @@ Tensors kd_loss_backward(const Tensors& in, const Attrs& attrs) {
       const double lse_s = log_sum_exp(s, features, inv_tau), lse_t = log_sum_exp(t, features, inv_tau);
       for (int64_t i = 0; i < features; i++)
         out[i] = static_cast<T>(g * (std::exp(s[i] * inv_tau - lse_s) - std::exp(t[i] * inv_tau - lse_t)));
-    });
+    }, grain_for(features));
   });
   return {dstudent};
 }

@@ -48,7 +48,7 @@ Tensors l1_loss_backward(const Tensors& in, const Attrs& attrs) {
       const T v = d > 0 ? g : d < 0 ? -g : T(0);
       dap[i] = v;
       dbp[i] = -v;
-    });
+    }, grain_for(1));
   });
   return {da, db};
 }

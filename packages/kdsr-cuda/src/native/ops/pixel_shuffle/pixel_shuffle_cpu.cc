@@ -36,7 +36,7 @@ Tensors pixel_shuffle_forward(const Tensors& in, const Attrs& attrs) {
         const T* src = xp + ((bc * r * r + i * r + j) * height + in_y) * width;
         for (int64_t in_x = 0; in_x < width; in_x++) out[in_x * r + j] = src[in_x];
       }
-    });
+    }, grain_for(out_w));
   });
   return {y};
 }
@@ -62,7 +62,7 @@ Tensors pixel_unshuffle_forward(const Tensors& in, const Attrs& attrs) {
       const T* src = xp + ((b * channels + c) * in_h + oy * r + i) * in_w + j;
       T* out = yp + row * out_w;
       for (int64_t ox = 0; ox < out_w; ox++) out[ox] = src[ox * r];
-    });
+    }, grain_for(out_w));
   });
   return {y};
 }

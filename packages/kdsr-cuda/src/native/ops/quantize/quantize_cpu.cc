@@ -23,7 +23,7 @@ Tensors quantize_forward(const Tensors& in, const Attrs& attrs) {
     parallel_for(x.numel(), [&](int64_t i) {
       const double v = std::fmin(std::fmax(static_cast<double>(xp[i]), 0.0), 1.0);
       yp[i] = static_cast<T>(std::nearbyint(v * levels) / levels);  // nearbyint: ties to even (the default rounding mode)
-    });
+    }, grain_for(1));
   });
   return {y};
 }

@@ -1,5 +1,6 @@
 // random_uniform and random_normal on the CPU: the Philox4x32-10 stream of philox.h, parallel over
 // blocks of four elements (each block is one Philox evaluation).
+#include <algorithm>
 #include <cmath>
 
 #include "../../core/parallel.h"
@@ -30,7 +31,7 @@ void for_each_block(int64_t n, uint64_t seed, uint64_t offset, F&& write) {
   parallel_for((n + 3) / 4, [&](int64_t b) {
     const philox::Words words = philox::stream_block(seed, offset + static_cast<uint64_t>(b));
     for (int64_t i = 4 * b; i < std::min<int64_t>(n, 4 * b + 4); i++) write(i, words);
-  });
+  }, grain_for(4));
 }
 
 Tensors random_uniform_forward(const Tensors& in, const Attrs& attrs) {

@@ -58,7 +58,7 @@ void reduce_over_dim(const T* x, T* y, const ReduceGeometry& g, Acc init, Combin
       for (int64_t k = 0; k < width; k++) acc[k] = combine(acc[k], row[k]);
     }
     for (int64_t k = 0; k < width; k++) y[o * g.inner + k0 + k] = finish(acc[k]);
-  });
+  }, grain_for(g.n * std::min(g.inner, kTile)));
 }
 
 template <bool Mean>
@@ -121,7 +121,7 @@ Tensors reduce_backward(const Tensors& in, const Attrs& attrs) {
       const T* src = dyp + (row / g.n) * g.inner;
       T* out = dxp + row * g.inner;
       for (int64_t k = 0; k < g.inner; k++) out[k] = static_cast<T>(alpha * static_cast<double>(src[k]));
-    });
+    }, grain_for(g.inner));
   });
   return {dx};
 }
@@ -148,7 +148,7 @@ Tensors reduce_max_backward(const Tensors& in, const Attrs& attrs) {
     const T* xp = x.data<T>();
     const T* yp = y.data<T>();
     T* dxp = dx.data<T>();
-    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = T(0); });
+    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = T(0); }, grain_for(1));
     // For each output (o, k): the first j where x[o, j, k] equals the maximum y[o, k].
     std::atomic<int64_t> unmatched{-1};  // errors cannot be thrown out of a parallel region
     parallel_for(g.outer * g.inner, [&](int64_t out) {
@@ -161,7 +161,7 @@ Tensors reduce_max_backward(const Tensors& in, const Attrs& attrs) {
       } else {
         unmatched = out;
       }
-    });
+    }, grain_for(g.n));
     KDSR_CHECK(unmatched < 0, attrs.op(), "y is not the maximum of x (no element of x equals y[", unmatched.load(), "] = ", yp[std::max<int64_t>(unmatched, 0)], ")");
   });
   return {dx};

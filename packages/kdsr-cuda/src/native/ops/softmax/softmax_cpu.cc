@@ -36,7 +36,7 @@ Tensors forward(const Tensors& in, const Attrs& attrs) {
         const double shifted = static_cast<double>(xr[i]) - lse;
         yr[i] = static_cast<T>(Log ? shifted : std::exp(shifted));
       }
-    });
+    }, grain_for(n));
   });
   return {y};
 }
@@ -62,7 +62,7 @@ Tensors backward(const Tensors& in, const Attrs& attrs) {
       for (int64_t i = 0; i < n; i++) dot += Log ? static_cast<double>(g[i]) : static_cast<double>(g[i]) * yr[i];
       for (int64_t i = 0; i < n; i++)
         out[i] = static_cast<T>(Log ? g[i] - std::exp(static_cast<double>(yr[i])) * dot : yr[i] * (g[i] - dot));
-    });
+    }, grain_for(n));
   });
   return {dx};
 }
