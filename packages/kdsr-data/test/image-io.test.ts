@@ -136,6 +136,30 @@ describe('image I/O', () => {
     }
   });
 
+  test('embedded ICC profiles are ignored: the stored values come back', async () => {
+    // A plain PNG with the iCCP chunk of a Display P3 PNG inserted after IHDR.
+    const raw = new Uint8Array(4 * 4 * 3).map((_, i) => (i * 37) % 256);
+    const plain = await sharp(raw, { raw: { width: 4, height: 4, channels: 3 } }).png().toBuffer();
+    const p3 = await sharp(raw, { raw: { width: 4, height: 4, channels: 3 } }).withIccProfile('p3').png().toBuffer();
+    const chunks = (buf: Buffer) => {
+      const out: Array<{ type: string; bytes: Buffer }> = [];
+      for (let o = 8; o < buf.length; ) {
+        const len = buf.readUInt32BE(o);
+        out.push({ type: buf.toString('ascii', o + 4, o + 8), bytes: buf.subarray(o, o + 12 + len) });
+        o += 12 + len;
+      }
+      return out;
+    };
+    const iccp = chunks(p3).find((c) => c.type === 'iCCP')!;
+    const parts: Buffer[] = [plain.subarray(0, 8)];
+    for (const c of chunks(plain)) parts.push(c.type === 'IHDR' ? Buffer.concat([c.bytes, iccp.bytes]) : c.bytes);
+    const file = path.join(dir, 'icc.png');
+    fs.writeFileSync(file, Buffer.concat(parts));
+    expect((await sharp(file).metadata()).icc).toBeDefined();
+    const { rgb } = await decodeImageFile(file);
+    for (let p = 0; p < 16; p++) for (let c = 0; c < 3; c++) expect(Math.round(rgb.data[c * 16 + p] * 255)).toBe(raw[p * 3 + c]);
+  });
+
   test('readImage gives (1,3,H,W) and (1,1,H,W) tensors; writeImage takes tensors', async () => {
     const image = levelImage(3, 6, 9, 255, 11);
     const alpha = levelImage(1, 6, 9, 255, 12);

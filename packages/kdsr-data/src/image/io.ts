@@ -1,6 +1,6 @@
 // Image files <-> float images through sharp (libvips): PNG, JPEG, WebP and TIFF, 8 and 16 bits,
 // grey / RGB / RGBA. Decoding applies the EXIF orientation, turns grey into RGB by replication,
-// and returns the alpha channel separately; every failure names the file.
+// returns the alpha channel separately and ignores embedded ICC profiles; every failure names the file.
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import sharp, { Metadata, OutputInfo } from 'sharp';
@@ -80,7 +80,8 @@ export async function decodeRaw(buffer: Buffer | Uint8Array, source: string): Pr
   let raw: { data: Buffer; info: OutputInfo };
   try {
     // Everything is converted to sRGB(A) (grey is replicated to 3 channels; alpha stays the last channel).
-    const pipeline = sharp(buffer).autoOrient().toColourspace(bitDepth === 16 ? 'rgb16' : 'srgb');
+    // Embedded ICC profiles are ignored: pixels as stored, as OpenCV and PIL (the references) read them.
+    const pipeline = sharp(buffer, { ignoreIcc: true }).autoOrient().toColourspace(bitDepth === 16 ? 'rgb16' : 'srgb');
     raw = await pipeline.raw(bitDepth === 16 ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw decodeError(source, (error as Error).message);
