@@ -10,9 +10,10 @@ using dnnl::algorithm;
 using dnnl::prop_kind;
 
 // The primitives compute in the layouts oneDNN picks (blocked nChw16c / OIhw16i16o on AVX-512);
-// our NCHW / OIHW tensors are reordered in and out. Measured on KDSR-M shapes (B16, 64->64, 64x64,
-// 2 Zen 5 cores): forward 40 vs 46 ms, backward data 64 vs 56 ms, backward weights 15 vs 73 ms
-// against computing on the plain layouts (where oneDNN falls back to im2col + GEMM).
+// our NCHW / OIHW tensors are reordered in and out. On the plain layouts oneDNN falls back to
+// im2col + GEMM. Best of repeated runs on KDSR-M shapes (B16, 64->64, 64x64) on a shared 2-core
+// Zen 5, blocked vs plain: forward 40-43 vs 46-50 ms, backward data 54-64 vs 56-61 ms, backward
+// weights + bias 15-22 vs 58-73 ms.
 constexpr dn::tag compute_layout = dn::tag::any;
 
 struct ConvDescs {
@@ -71,16 +72,17 @@ Tensors conv2d_forward(const Tensors& in, const Attrs& attrs) {
     auto pd = forward_pd(s, has_bias);
     return Forward{pd, dnnl::convolution_forward(pd)};
   });
+  dn::Workspace ws;
   Tensor y = Tensor::empty({s.batch, s.cout, s.h, s.w}, x.dtype(), x.device());
   dnnl::memory y_user = dn::wrap(y, dn::desc({s.batch, s.cout, s.h, s.w}, dn::tag::nchw));
-  dnnl::memory y_mem = dn::output_in_layout(y_user, conv->pd.dst_desc());
+  dnnl::memory y_mem = ws.output_in_layout(y_user, conv->pd.dst_desc());
   std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, dn::in_layout(dn::wrap(x, dn::desc({s.batch, s.cin, s.h, s.w}, dn::tag::nchw)), conv->pd.src_desc())},
-      {DNNL_ARG_WEIGHTS, dn::in_layout(dn::wrap(weight, dn::desc({s.cout, s.cin, s.k, s.k}, dn::tag::oihw)), conv->pd.weights_desc())},
+      {DNNL_ARG_SRC, ws.in_layout(dn::wrap(x, dn::desc({s.batch, s.cin, s.h, s.w}, dn::tag::nchw)), conv->pd.src_desc())},
+      {DNNL_ARG_WEIGHTS, ws.in_layout(dn::wrap(weight, dn::desc({s.cout, s.cin, s.k, s.k}, dn::tag::oihw)), conv->pd.weights_desc())},
       {DNNL_ARG_DST, y_mem}};
   if (has_bias) args.emplace(DNNL_ARG_BIAS, dn::wrap(bias, dn::desc({s.cout}, dn::tag::x)));
-  dn::execute(conv->primitive, std::move(args), conv->pd.scratchpad_desc());
-  dn::copy_back(y_mem, y_user);
+  ws.execute(conv->primitive, std::move(args), conv->pd.scratchpad_desc());
+  ws.copy_back(y_mem, y_user);
   return {y};
 }
 
@@ -96,6 +98,10 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
   const dnnl::memory::desc x_plain = dn::desc({s.batch, s.cin, s.h, s.w}, dn::tag::nchw);
   const dnnl::memory::desc w_plain = dn::desc({s.cout, s.cin, s.k, s.k}, dn::tag::oihw);
   const dnnl::memory dy_user = dn::wrap(dy, dn::desc({s.batch, s.cout, s.h, s.w}, dn::tag::nchw));
+  dn::Workspace ws;
+  // dy in the layout of the last primitive that read it: both backward primitives usually want the same.
+  dnnl::memory dy_mem = dy_user;
+  auto dy_in = [&](const dnnl::memory::desc& wanted) { return dy_mem = ws.in_layout(dy_mem.get_desc() == wanted ? dy_mem : dy_user, wanted); };
   Tensor dx, dweight, dbias;
 
   if (need_input) {
@@ -107,13 +113,13 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
     });
     dx = Tensor::empty(x.shape(), x.dtype(), x.device());
     dnnl::memory dx_user = dn::wrap(dx, x_plain);
-    dnnl::memory dx_mem = dn::output_in_layout(dx_user, conv->pd.diff_src_desc());
-    dn::execute(conv->primitive,
-                {{DNNL_ARG_DIFF_DST, dn::in_layout(dy_user, conv->pd.diff_dst_desc())},
-                 {DNNL_ARG_WEIGHTS, dn::in_layout(dn::wrap(weight, w_plain), conv->pd.weights_desc())},
+    dnnl::memory dx_mem = ws.output_in_layout(dx_user, conv->pd.diff_src_desc());
+    ws.execute(conv->primitive,
+                {{DNNL_ARG_DIFF_DST, dy_in(conv->pd.diff_dst_desc())},
+                 {DNNL_ARG_WEIGHTS, ws.in_layout(dn::wrap(weight, w_plain), conv->pd.weights_desc())},
                  {DNNL_ARG_DIFF_SRC, dx_mem}},
                 conv->pd.scratchpad_desc());
-    dn::copy_back(dx_mem, dx_user);
+    ws.copy_back(dx_mem, dx_user);
   }
 
   if (need_weight || need_bias) {
@@ -129,16 +135,16 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
     });
     dweight = Tensor::empty(weight.shape(), x.dtype(), x.device());
     dnnl::memory dw_user = dn::wrap(dweight, w_plain);
-    dnnl::memory dw_mem = dn::output_in_layout(dw_user, conv->pd.diff_weights_desc());
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dn::in_layout(dn::wrap(x, x_plain), conv->pd.src_desc())},
-                                               {DNNL_ARG_DIFF_DST, dn::in_layout(dy_user, conv->pd.diff_dst_desc())},
+    dnnl::memory dw_mem = ws.output_in_layout(dw_user, conv->pd.diff_weights_desc());
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, ws.in_layout(dn::wrap(x, x_plain), conv->pd.src_desc())},
+                                               {DNNL_ARG_DIFF_DST, dy_in(conv->pd.diff_dst_desc())},
                                                {DNNL_ARG_DIFF_WEIGHTS, dw_mem}};
     if (need_bias) {
       dbias = Tensor::empty({s.cout}, x.dtype(), x.device());
       args.emplace(DNNL_ARG_DIFF_BIAS, dn::wrap(dbias, dn::desc({s.cout}, dn::tag::x)));
     }
-    dn::execute(conv->primitive, std::move(args), conv->pd.scratchpad_desc());
-    dn::copy_back(dw_mem, dw_user);
+    ws.execute(conv->primitive, std::move(args), conv->pd.scratchpad_desc());
+    ws.copy_back(dw_mem, dw_user);
     if (!need_weight) dweight = Tensor();
   }
   return {dx, dweight, dbias};
