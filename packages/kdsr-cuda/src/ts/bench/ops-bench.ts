@@ -104,11 +104,17 @@ const cases: BenchCase[] = [
 
 /** "median (min)" of the timed runs, in milliseconds: on a shared machine the minimum shows what the kernel can do. */
 function timeMs(fn: () => unknown, iterations: number): string {
-  tidy(fn); // warm-up: primitive creation, first-touch allocation
+  // The block bodies return nothing, so tidy() releases the outputs: a returned tensor would
+  // outlive the scope and every run would allocate fresh memory.
+  tidy(() => {
+    fn(); // warm-up: primitive creation, first-touch allocation
+  });
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const start = process.hrtime.bigint();
-    tidy(fn);
+    tidy(() => {
+      fn();
+    });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   times.sort((a, b) => a - b);
