@@ -2,7 +2,6 @@
 // plane is cross-correlated with its own k x k kernel, 'zero' or 'reflect' padding of k//2, and
 // an optional LeakyReLU fused on the output. Planes are independent, so threads split them and
 // every output element is written by one thread: the results do not depend on the thread count.
-#include "../../core/parallel.h"
 #include "../common/checks.h"
 #include "../common/cpu_simd.h"
 #include "../common/parallel_scratch.h"
