@@ -1,6 +1,7 @@
 // The addon's surface (src/native/binding/addon.cc) as a TS interface, and its loader.
 import * as fs from 'fs';
 import * as path from 'path';
+import { packageRoot } from './package-root';
 
 export type DType = 'float32' | 'float64';
 export type TypedArray = Float32Array | Float64Array;
@@ -42,6 +43,8 @@ export interface BuildInfo {
   onednn: string | null;
   openmp: boolean;
   compiler: string;
+  /** What the CUDA backend was built with, or null for a CPU-only build. */
+  cuda: { runtime: string; cudnn: string; cublas: string; architectures: string } | null;
 }
 
 export interface DeviceListing {
@@ -61,22 +64,18 @@ export interface NativeBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   synchronize(device: string): void;
+  setCudaMath(math: 'tf32' | 'fp32'): void;
+  getCudaMath(): 'tf32' | 'fp32';
+  emptyCache(device: string): void;
+  /** The raw Philox4x32-10 block function behind the random kernels (for known-answer tests). */
+  philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }
-
-/** The nearest directory above this file with a package.json: the package root from src/ts/ (tests) and from dist/ alike. */
-function findPackageRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
-const packageRoot = findPackageRoot();
 
 /** Where the addon may be: an explicit path, then the cmake-js build of this package. */
 function candidates(): string[] {
   const list: string[] = [];
   if (process.env.KDSR_NATIVE_PATH) list.push(path.resolve(process.env.KDSR_NATIVE_PATH));
-  list.push(path.join(packageRoot, 'build', 'Release', 'kdsr_native.node'));
+  list.push(path.join(packageRoot(), 'build', 'Release', 'kdsr_native.node'));
   return list;
 }
 
@@ -91,7 +90,12 @@ function load(): NativeBinding {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       return require(file) as NativeBinding;
     } catch (error) {
-      failures.push(`${file}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      failures.push(`${file}: ${message}`);
+      if (/lib(cudnn|cublas)[^:]*\.so/.test(message))
+        failures.push(
+          '    this build has the CUDA backend: make cuDNN 9 and cuBLAS visible with LD_LIBRARY_PATH (e.g. the nvidia/cudnn/lib and nvidia/cu13/lib folders of a PyTorch environment), or rebuild CPU-only with KDSR_CUDA=OFF',
+        );
     }
   }
   throw new Error(

@@ -31,3 +31,15 @@ export function numThreads(): number {
 export function synchronize(device = 'cpu'): void {
   native().synchronize(device);
 }
+
+/**
+ * Float32 math of cuDNN convolutions and cuBLAS matrix products on CUDA devices: 'tf32' (tensor cores,
+ * the default) or strict 'fp32' (bitwise closer to the CPU; the test suite uses it). Process-wide.
+ */
+export function setCudaMath(math: 'tf32' | 'fp32'): void {
+  native().setCudaMath(math);
+}
+
+export function cudaMath(): 'tf32' | 'fp32' {
+  return native().getCudaMath();
+}

@@ -4,7 +4,8 @@ export type { DType, TypedArray, BuildInfo, DeviceListing, KernelListing, Native
 export { Tensor } from './tensor';
 export type { TensorOptions } from './tensor';
 export { tidy, keep, dispose } from './scope';
-export { memory } from './memory';
+export { memory, emptyCache } from './memory';
+export type { MemoryInfo } from './memory';
 export { opTable, opSpec } from './op-table';
 export type { OpSpec, OpGrad } from './op-table';
 export * from './engine';

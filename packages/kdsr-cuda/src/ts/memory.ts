@@ -1,7 +1,18 @@
 // Memory statistics, for tests, leak checks and the CLI.
 import { native, NativeMemoryStats } from './binding';
+import { liveTensorCount } from './tensor';
 
-/** Live buffers and bytes held by the engine on a device ('cpu' by default). */
-export function memory(device = 'cpu'): NativeMemoryStats {
-  return native().memoryStats(device);
+export interface MemoryInfo extends NativeMemoryStats {
+  /** Tensor objects of this thread not yet disposed (views share buffers, so this can exceed liveBuffers). */
+  numTensors: number;
+}
+
+/** Live tensors, and buffers and bytes held by the engine on a device ('cpu' by default; buffers are process-wide). */
+export function memory(device = 'cpu'): MemoryInfo {
+  return { ...native().memoryStats(device), numTensors: liveTensorCount() };
+}
+
+/** Returns memory cached by a device's allocator (CUDA) to the device; live tensors are kept. */
+export function emptyCache(device = 'cpu'): void {
+  native().emptyCache(device);
 }

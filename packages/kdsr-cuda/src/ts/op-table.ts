@@ -2,6 +2,7 @@
 // kdsr-core's gradient rules follow.
 import * as fs from 'fs';
 import * as path from 'path';
+import { packageRoot } from './package-root';
 
 export type OpGrad = { kernel: string; saves: string[] } | { composite: string } | null;
 
@@ -20,7 +21,7 @@ let table: Record<string, OpSpec> | undefined;
 
 export function opTable(): Record<string, OpSpec> {
   if (!table) {
-    const file = path.resolve(__dirname, '..', '..', 'op-table.json');
+    const file = path.join(packageRoot(), 'op-table.json');
     table = (JSON.parse(fs.readFileSync(file, 'utf8')) as { ops: Record<string, OpSpec> }).ops;
   }
   return table;

@@ -34,9 +34,30 @@ function parseHeader(buffer: Buffer, source: string): { header: Record<string, S
   } catch (error) {
     throw new Error(`${source}: corrupt safetensors header (${(error as Error).message})`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${source}: corrupt safetensors header (not a JSON object)`);
   const metadata = (parsed.__metadata__ ?? {}) as Record<string, string>;
+  if (typeof metadata !== 'object' || Array.isArray(metadata) || Object.values(metadata).some((v) => typeof v !== 'string'))
+    throw new Error(`${source}: corrupt safetensors header (__metadata__ must map strings to strings)`);
   delete parsed.__metadata__;
+  for (const [name, entry] of Object.entries(parsed)) checkEntry(name, entry, source);
   return { header: parsed as unknown as Record<string, SafetensorsEntry>, metadata, dataStart: 8 + headerLength };
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function checkEntry(name: string, entry: unknown, source: string): void {
+  const e = entry as Partial<SafetensorsEntry> | null;
+  const valid =
+    e !== null &&
+    typeof e === 'object' &&
+    typeof e.dtype === 'string' &&
+    Array.isArray(e.shape) &&
+    e.shape.every(isCount) &&
+    Array.isArray(e.data_offsets) &&
+    e.data_offsets.length === 2 &&
+    e.data_offsets.every(isCount) &&
+    e.data_offsets[0] <= e.data_offsets[1];
+  if (!valid) throw new Error(`${source}: corrupt safetensors header (tensor '${name}' needs a dtype, a shape of non-negative integers and data_offsets [begin, end])`);
 }
 
 function halfToFloat(h: number): number {

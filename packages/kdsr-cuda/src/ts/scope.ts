@@ -53,7 +53,10 @@ export function tidy<R>(fn: () => R): R {
     throw error;
   }
   scopes.pop();
-  if (result instanceof Promise) throw new Error('tidy(fn): fn must be synchronous (it returned a Promise)');
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new Error('tidy(fn): fn must be synchronous (it returned a Promise)');
+  }
   const survivors = new Set<Tensor>();
   collect(result, survivors, new Set());
   for (const t of scope) {

@@ -8,7 +8,17 @@ export interface TensorOptions {
   dtype?: DType;
 }
 
-const finalizer = new FinalizationRegistry<NativeTensorHandle>((handle) => handle.dispose());
+// Safety net only: a tensor that is garbage-collected without dispose() still frees its memory.
+const finalizer = new FinalizationRegistry<NativeTensorHandle>((handle) => {
+  liveTensors--;
+  handle.dispose();
+});
+let liveTensors = 0;
+
+/** Tensor objects of this thread that are neither disposed nor collected. */
+export function liveTensorCount(): number {
+  return liveTensors;
+}
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -23,6 +33,7 @@ export class Tensor {
     this.dtype = handle.dtype;
     this.device = handle.device;
     finalizer.register(this, handle, this);
+    liveTensors++;
     track(this);
   }
 
@@ -89,6 +100,7 @@ export class Tensor {
     if (!this.handle) return;
     this.handle.dispose();
     this.handle = null;
+    liveTensors--;
     finalizer.unregister(this);
     untrack(this);
   }

@@ -4,6 +4,7 @@
 #include "../core/backend.h"
 #include "../core/parallel.h"
 #include "../core/registry.h"
+#include "../ops/random/philox.h"
 #include "build_config.h"
 #include "convert.h"
 #include "native_tensor.h"
@@ -26,6 +27,10 @@ KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&KdsrAddon::set_num_threads>("setNumThreads"),
                            InstanceMethod<&KdsrAddon::get_num_threads>("getNumThreads"),
                            InstanceMethod<&KdsrAddon::synchronize>("synchronize"),
+                           InstanceMethod<&KdsrAddon::set_cuda_math>("setCudaMath"),
+                           InstanceMethod<&KdsrAddon::get_cuda_math>("getCudaMath"),
+                           InstanceMethod<&KdsrAddon::empty_cache>("emptyCache"),
+                           InstanceMethod<&KdsrAddon::philox4x32>("philox4x32"),
                        });
 }
 
@@ -137,6 +142,16 @@ Napi::Value KdsrAddon::build_info(const Napi::CallbackInfo& info) {
 #endif
   );
   out.Set("compiler", KDSR_COMPILER);
+  if (KDSR_WITH_CUDA) {
+    Napi::Object cuda = Napi::Object::New(env);
+    cuda.Set("runtime", KDSR_CUDA_VERSION);
+    cuda.Set("cudnn", KDSR_CUDNN_VERSION);
+    cuda.Set("cublas", KDSR_CUBLAS_VERSION);
+    cuda.Set("architectures", KDSR_CUDA_ARCHS);
+    out.Set("cuda", cuda);
+  } else {
+    out.Set("cuda", env.Null());
+  }
   return out;
 }
 
@@ -182,6 +197,50 @@ Napi::Value KdsrAddon::synchronize(const Napi::CallbackInfo& info) {
     Device device = parse_device(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu");
     if (device.type == DeviceType::CUDA) cuda_backend(device).synchronize(device.index);
     return info.Env().Undefined();
+  });
+}
+
+// setCudaMath('tf32' | 'fp32'): float32 math of cuDNN convolutions and cuBLAS products (process-wide).
+Napi::Value KdsrAddon::set_cuda_math(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    kdsr::set_cuda_math(parse_cuda_math(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : ""));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value KdsrAddon::get_cuda_math(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), cuda_math_name(kdsr::cuda_math())); }
+
+// emptyCache(device): returns a caching allocator's unused memory to the device.
+Napi::Value KdsrAddon::empty_cache(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Device device = parse_device(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu");
+    allocator_for(device).empty_cache();
+    return info.Env().Undefined();
+  });
+}
+
+// philox4x32(counter[4], key[2]): the raw Philox4x32-10 block function of the random kernels,
+// exposed for known-answer tests against Random123 (words are numbers in [0, 2^32)).
+Napi::Value KdsrAddon::philox4x32(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    auto words = [&](size_t arg, uint32_t count, uint32_t* out) {
+      const char* usage = "philox4x32(counter, key) expects 4 counter words and 2 key words, integers in [0, 2^32)";
+      if (info.Length() <= arg || !info[arg].IsArray() || info[arg].As<Napi::Array>().Length() != count) throw Error(usage);
+      for (uint32_t i = 0; i < count; i++) {
+        Napi::Value v = info[arg].As<Napi::Array>().Get(i);
+        double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+        if (!(d >= 0 && d < 4294967296.0 && d == static_cast<double>(static_cast<uint32_t>(d)))) throw Error(usage);
+        out[i] = static_cast<uint32_t>(d);
+      }
+    };
+    philox::Words counter;
+    uint32_t key[2];
+    words(0, 4, counter.w);
+    words(1, 2, key);
+    philox::Words result = philox::philox4x32_10(counter, key[0], key[1]);
+    Napi::Array out = Napi::Array::New(info.Env(), 4);
+    for (uint32_t i = 0; i < 4; i++) out.Set(i, Napi::Number::New(info.Env(), result.w[i]));
+    return out;
   });
 }
 

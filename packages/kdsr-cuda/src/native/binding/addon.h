@@ -26,6 +26,10 @@ class KdsrAddon : public Napi::Addon<KdsrAddon> {
   Napi::Value set_num_threads(const Napi::CallbackInfo& info);
   Napi::Value get_num_threads(const Napi::CallbackInfo& info);
   Napi::Value synchronize(const Napi::CallbackInfo& info);
+  Napi::Value set_cuda_math(const Napi::CallbackInfo& info);
+  Napi::Value get_cuda_math(const Napi::CallbackInfo& info);
+  Napi::Value empty_cache(const Napi::CallbackInfo& info);
+  Napi::Value philox4x32(const Napi::CallbackInfo& info);
 };
 
 }  // namespace kdsr

@@ -22,6 +22,8 @@ class Allocator {
   virtual void* allocate(size_t bytes) = 0;
   virtual void release(void* ptr, size_t bytes) = 0;
   virtual MemoryStats stats() const = 0;
+  // Returns cached, unused memory to the device (a no-op for allocators that cache nothing).
+  virtual void empty_cache() {}
 };
 
 // The allocator of a device; throws a clear error when the device's backend is not available.

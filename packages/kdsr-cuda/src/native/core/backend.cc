@@ -1,11 +1,13 @@
 #include "backend.h"
 
+#include <atomic>
 #include <cstring>
 
 namespace kdsr {
 namespace {
 const CudaBackend* cuda = nullptr;
 const Device host{DeviceType::CPU, 0};
+std::atomic<CudaMath> math{CudaMath::TF32};
 }  // namespace
 
 void register_cuda_backend(const CudaBackend* backend) { cuda = backend; }
@@ -19,7 +21,8 @@ const CudaBackend& cuda_backend(const Device& device) {
     throw Error(concat("device '", device.str(), "' is not available: this build of @kdsr/cuda was compiled without the CUDA backend (CPU only); rebuild on a machine with the CUDA toolkit and cuDNN 9"));
   int count = cuda->device_count();
   if (device.index >= count)
-    throw Error(concat("device '", device.str(), "' is not available: ", count == 0 ? "no usable CUDA GPU or driver was found" : concat(count, " CUDA device(s) found")));
+    throw Error(concat("device '", device.str(), "' is not available: ",
+                       count == 0 ? concat("no usable CUDA GPU was found (", cuda->unavailable_reason(), ")") : concat("only ", count, " CUDA device(s) found")));
   return *cuda;
 }
 
@@ -41,5 +44,17 @@ Tensor copy_to_device(const Tensor& t, const Device& device) {
 void copy_to_host(const Tensor& t, void* dst) { copy_bytes(dst, host, t.raw(), t.device(), t.nbytes()); }
 
 void copy_from_host(const Tensor& t, const void* src) { copy_bytes(t.raw(), t.device(), src, host, t.nbytes()); }
+
+void set_cuda_math(CudaMath m) { math = m; }
+
+CudaMath cuda_math() { return math; }
+
+CudaMath parse_cuda_math(const std::string& s) {
+  if (s == "tf32") return CudaMath::TF32;
+  if (s == "fp32") return CudaMath::FP32;
+  throw Error(concat("unknown CUDA math mode '", s, "' (expected 'tf32' or 'fp32')"));
+}
+
+const char* cuda_math_name(CudaMath m) { return m == CudaMath::TF32 ? "tf32" : "fp32"; }
 
 }  // namespace kdsr

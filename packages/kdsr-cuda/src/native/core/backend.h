@@ -11,9 +11,11 @@ namespace kdsr {
 
 struct CudaBackend {
   int (*device_count)();                      // 0 when there is no driver or no GPU
+  std::string (*unavailable_reason)();        // why device_count() is 0, for error messages
   std::string (*device_name)(int index);
   Allocator& (*allocator)(int index);         // validates the index, throws when unusable
-  // Copies bytes between host and device memory (either side may be the host), then waits.
+  // Copies bytes between host and device memory (either side may be the host). Waits for the copy
+  // when host memory is involved; a copy within one device is queued on its stream like any kernel.
   void (*copy)(void* dst, const Device& dst_device, const void* src, const Device& src_device, size_t bytes);
   void (*synchronize)(int index);
 };
@@ -31,5 +33,13 @@ Tensor copy_to_device(const Tensor& t, const Device& device);
 void copy_to_host(const Tensor& t, void* dst);
 // Copies host memory into t.
 void copy_from_host(const Tensor& t, const void* src);
+
+// Float32 math of cuDNN convolutions and cuBLAS matrix products on CUDA devices: TF32 tensor cores
+// (the default, faster) or strict FP32 (what the test suite uses, to compare with the CPU).
+enum class CudaMath { TF32, FP32 };
+void set_cuda_math(CudaMath math);
+CudaMath cuda_math();
+CudaMath parse_cuda_math(const std::string& s);
+const char* cuda_math_name(CudaMath math);
 
 }  // namespace kdsr

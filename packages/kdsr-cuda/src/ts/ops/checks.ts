@@ -31,3 +31,16 @@ export function checkSameDevice(op: string, tensors: Record<string, Tensor | nul
 export function checkPositiveInt(op: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) fail(op, `${name} must be a positive integer, got ${v}`);
 }
+
+export function checkFinite(op: string, name: string, v: number): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(op, `${name} must be a finite number, got ${v}`);
+}
+
+export function checkInteger(op: string, name: string, v: number, min = -Infinity): void {
+  if (!Number.isInteger(v) || v < min) fail(op, `${name} must be an integer${min > -Infinity ? ` >= ${min}` : ''}, got ${v}`);
+}
+
+export function checkShape(op: string, name: string, shape: readonly number[]): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+    fail(op, `${name} must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+}

@@ -1,0 +1,112 @@
+// Every gradient rule, in one table keyed by op name (tinygrad's pm_gradient, PyTorch's
+// derivatives.yaml). A rule receives the upstream gradient dy and the recorded node and returns one
+// gradient per forward input (null where the input needs none or is not differentiable). Rules
+// follow op-table.json's `grad` entry: `kernel` rules call that backward kernel with the inputs it
+// saves, `composite` rules are built from forward ops. Rules only compute; the engine (backward.ts)
+// checks counts and shapes and accumulates. test/grads.test.ts checks this table against the op table.
+import {
+  channelAffineBackward,
+  clampBackward,
+  conv2dBackward,
+  dynDwconvBackward,
+  globalAvgPoolBackward,
+  kdLossBackward,
+  l1LossBackward,
+  leakyReluBackward,
+  linearBackward,
+  logSoftmaxBackward,
+  mul,
+  pixelShuffle,
+  pixelUnshuffle,
+  reduceBackward,
+  reduceMaxBackward,
+  scale,
+  sliceChannels,
+  sliceChannelsBackward,
+  softmaxBackward,
+  Tensor,
+} from '@kdsr/cuda';
+import type { GradNode } from './graph';
+
+export type GradRule = (dy: Tensor, node: GradNode) => Array<Tensor | null>;
+
+type Attrs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const input = (node: GradNode, i: number): Tensor => node.inputs[i] as Tensor;
+const attrs = (node: GradNode): Attrs => node.attrs as Attrs;
+
+export const gradRules: Readonly<Record<string, GradRule>> = {
+  conv2d: (dy, node) => {
+    const [needInput, needWeight, needBias] = node.needs;
+    const g = conv2dBackward(dy, input(node, 0), input(node, 1), { needInput, needWeight, needBias: needBias ?? false });
+    return [g.dx, g.dweight, g.dbias];
+  },
+
+  linear: (dy, node) => {
+    const [needInput, needWeight, needBias] = node.needs;
+    const g = linearBackward(dy, input(node, 0), input(node, 1), { needInput, needWeight, needBias: needBias ?? false });
+    return [g.dx, g.dweight, g.dbias];
+  },
+
+  // The fused LeakyReLU reads its mask from the saved output y.
+  dyn_dwconv: (dy, node) => {
+    const [needInput, needKernels] = node.needs;
+    const { padding, negativeSlope } = attrs(node);
+    const g = dynDwconvBackward(dy, input(node, 0), input(node, 1), node.output, { padding, negativeSlope, needInput, needKernels });
+    return [g.dx, g.dkernels];
+  },
+
+  leaky_relu: (dy, node) => [leakyReluBackward(dy, input(node, 0), attrs(node).negativeSlope)],
+
+  add: (dy) => [dy, dy],
+  sub: (dy) => [dy, scale(dy, -1)],
+  mul: (dy, node) => [node.needs[0] ? mul(dy, input(node, 1)) : null, node.needs[1] ? mul(dy, input(node, 0)) : null],
+  scale: (dy, node) => [scale(dy, attrs(node).alpha)],
+  axpy: (dy, node) => [node.needs[0] ? scale(dy, attrs(node).alpha) : null, dy],
+
+  concat_channels: (dy, node) => {
+    const ca = input(node, 0).shape[1];
+    const cb = input(node, 1).shape[1];
+    return [node.needs[0] ? sliceChannels(dy, 0, ca) : null, node.needs[1] ? sliceChannels(dy, ca, cb) : null];
+  },
+  slice_channels: (dy, node) => [sliceChannelsBackward(dy, attrs(node).start, input(node, 0).shape[1])],
+
+  pixel_shuffle: (dy, node) => [pixelUnshuffle(dy, attrs(node).factor)],
+  pixel_unshuffle: (dy, node) => [pixelShuffle(dy, attrs(node).factor)],
+
+  global_avg_pool: (dy, node) => {
+    const [, , height, width] = input(node, 0).shape;
+    return [globalAvgPoolBackward(dy, height, width)];
+  },
+
+  channel_affine: (dy, node) => {
+    const [needInput, needScale, needShift] = node.needs;
+    const g = channelAffineBackward(dy, input(node, 0), input(node, 1), { needInput, needScale, needShift });
+    return [g.dx, g.dscale, g.dshift];
+  },
+
+  l1_loss: (dy, node) => {
+    const g = l1LossBackward(dy, input(node, 0), input(node, 1));
+    return [g.da, g.db];
+  },
+
+  // The teacher side of the KD loss is a constant: no gradient.
+  kd_loss: (dy, node) => [kdLossBackward(dy, input(node, 0), input(node, 1), attrs(node).tau), null],
+
+  softmax: (dy, node) => [softmaxBackward(dy, node.output)],
+  log_softmax: (dy, node) => [logSoftmaxBackward(dy, node.output)],
+
+  reduce_sum: (dy, node) => [reduceBackward(dy, input(node, 0).shape, { dim: attrs(node).dim, alpha: 1 })],
+  reduce_mean: (dy, node) => {
+    const x = input(node, 0);
+    const dim = attrs(node).dim as number | undefined;
+    const n = dim === undefined ? x.size : x.shape[dim < 0 ? dim + x.rank : dim];
+    return [reduceBackward(dy, x.shape, { dim, alpha: 1 / n })];
+  },
+  reduce_max: (dy, node) => [reduceMaxBackward(dy, input(node, 0), node.output, attrs(node).dim)],
+
+  clamp: (dy, node) => [clampBackward(dy, input(node, 0), attrs(node).min, attrs(node).max)],
+
+  // Core-level composite (no kernel): a view with another shape.
+  reshape: (dy, node) => [dy.reshape(input(node, 0).shape)],
+};

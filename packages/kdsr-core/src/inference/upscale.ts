@@ -1,0 +1,132 @@
+// Super-resolution of whole images with bounded memory. The degradation representation D is
+// computed once per image: the encoder runs on tiles extended by its receptive radius, and only
+// each tile's own pixels enter the pooled sum, so D equals the whole-image D (up to summation
+// order). The generator then runs tile by tile on tiles extended by `overlap` LR pixels, keeping
+// only each tile's own output; its receptive field is far wider than any practical overlap, but
+// the influence of distant pixels decays, so the seams stay below 8-bit quantisation for the
+// overlaps used here (see test/upscale.test.ts).
+import { Tensor, tidy } from '@kdsr/cuda';
+import { noGrad } from '../autograd/graph';
+import type { KdsrStudent } from '../models/kdsr';
+import { crop, dihedral, HostImage, inverseDihedral, paste } from './image-ops';
+
+export interface UpscaleOptions {
+  /** Tile size in LR pixels (default 128); Infinity processes the image in one piece. */
+  tile?: number;
+  /** LR pixels added on each side of a generator tile (default 16). */
+  overlap?: number;
+  /** Average the eight flipped/transposed versions (×8 self-ensemble, 8 times slower). */
+  selfEnsemble?: boolean;
+  /** Called after each generator tile. */
+  onProgress?: (done: number, total: number) => void;
+  /** Checked between tiles (an AbortSignal, or anything with the same two fields). */
+  signal?: { readonly aborted: boolean; readonly reason?: unknown };
+}
+
+/** The samples of a (B, 3, H, W) batch as host images. */
+function toHost(image: Tensor): HostImage[] {
+  if (image.rank !== 4 || image.shape[1] !== 3) throw new Error(`upscale: image must be (B, 3, H, W), got [${image.shape}]`);
+  const [batch, , height, width] = image.shape;
+  const data = image.toFloat32Array();
+  const plane = 3 * height * width;
+  return Array.from({ length: batch }, (_, b) => ({ channels: 3, height, width, data: data.subarray(b * plane, (b + 1) * plane) }));
+}
+
+function toTensor(image: HostImage, like: { device: string; dtype: 'float32' | 'float64' }): Tensor {
+  const data = like.dtype === 'float64' ? Float64Array.from(image.data) : image.data;
+  return Tensor.fromArray(data, [1, image.channels, image.height, image.width], like);
+}
+
+/** Splits 0..length into pieces of at most `tile`. */
+function spans(length: number, tile: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let start = 0; start < length; start += tile) out.push([start, Math.min(length, start + tile)]);
+  return out;
+}
+
+function checkAborted(signal?: UpscaleOptions['signal']): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('upscale: aborted');
+}
+
+/** D (1, C) of the whole image, from per-tile pooled sums of the encoder's feature maps. */
+export function degradationRepresentation(model: KdsrStudent, image: HostImage, tile: number, like: { device: string; dtype: 'float32' | 'float64' }, signal?: UpscaleOptions['signal']): Tensor {
+  const encoder = model.E_st;
+  const radius = encoder.receptiveRadius;
+  const width4c = 4 * encoder.nFeats;
+  const sums = new Float64Array(width4c);
+  for (const [y0, y1] of spans(image.height, tile))
+    for (const [x0, x1] of spans(image.width, tile)) {
+      checkAborted(signal);
+      const ey0 = Math.max(0, y0 - radius);
+      const ex0 = Math.max(0, x0 - radius);
+      const ey1 = Math.min(image.height, y1 + radius);
+      const ex1 = Math.min(image.width, x1 + radius);
+      const features = tidy(() => encoder.featureMaps(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like)).toArray());
+      const h = ey1 - ey0;
+      const w = ex1 - ex0;
+      for (let c = 0; c < width4c; c++) {
+        let s = 0;
+        for (let y = y0 - ey0; y < y1 - ey0; y++) for (let x = x0 - ex0; x < x1 - ex0; x++) s += features[(c * h + y) * w + x];
+        sums[c] += s;
+      }
+    }
+  const pooled = sums.map((s) => s / (image.height * image.width));
+  return tidy(() => encoder.fromPooled(Tensor.fromArray(like.dtype === 'float64' ? pooled : Float32Array.from(pooled), [1, width4c], like)).idr);
+}
+
+function upscaleOnce(model: KdsrStudent, image: HostImage, options: UpscaleOptions, like: { device: string; dtype: 'float32' | 'float64' }, progress: () => void): HostImage {
+  const s = model.config.scale;
+  const tile = options.tile ?? 128;
+  const overlap = options.overlap ?? 16;
+  if (!(tile >= 1)) throw new Error(`upscale: tile must be at least 1, got ${tile}`);
+  if (!(overlap >= 0 && Number.isInteger(overlap))) throw new Error(`upscale: overlap must be a non-negative integer, got ${overlap}`);
+  const d = degradationRepresentation(model, image, tile, like, options.signal);
+  try {
+    const out: HostImage = { channels: 3, height: s * image.height, width: s * image.width, data: new Float32Array(3 * s * s * image.height * image.width) };
+    for (const [y0, y1] of spans(image.height, tile))
+      for (const [x0, x1] of spans(image.width, tile)) {
+        checkAborted(options.signal);
+        const ey0 = Math.max(0, y0 - overlap);
+        const ex0 = Math.max(0, x0 - overlap);
+        const ey1 = Math.min(image.height, y1 + overlap);
+        const ex1 = Math.min(image.width, x1 + overlap);
+        const sr = tidy(() => model.G.forward(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like), d).toFloat32Array());
+        const srTile: HostImage = { channels: 3, height: s * (ey1 - ey0), width: s * (ex1 - ex0), data: sr };
+        paste(out, srTile, s * (y0 - ey0), s * (x0 - ex0), s * (y1 - y0), s * (x1 - x0), s * y0, s * x0);
+        progress();
+      }
+    return out;
+  } finally {
+    d.dispose();
+  }
+}
+
+/**
+ * Upscales RGB images (B, 3, H, W) in [0, 1] with the student network, one sample at a time (each
+ * with its own D); returns (B, 3, sH, sW) on the images' device, not clamped (clamp or quantise
+ * when saving).
+ */
+export function upscale(model: KdsrStudent, image: Tensor, options: UpscaleOptions = {}): Tensor {
+  return noGrad(() => {
+    const samples = toHost(image);
+    const weight = model.G.head.at(0).weight.value;
+    const like = { device: weight.device, dtype: weight.dtype };
+    const tile = options.tile ?? 128;
+    const transforms = options.selfEnsemble ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
+    const [, , height, width] = image.shape;
+    const total = samples.length * transforms.length * Math.ceil(height / tile) * Math.ceil(width / tile);
+    let done = 0;
+    const progress = () => options.onProgress?.(++done, total);
+    const s = model.config.scale;
+    const out = new Float32Array(samples.length * 3 * s * s * height * width);
+    samples.forEach((sample, b) => {
+      const sum = out.subarray((b * out.length) / samples.length, ((b + 1) * out.length) / samples.length);
+      for (const t of transforms) {
+        const sr = inverseDihedral(upscaleOnce(model, dihedral(sample, t), options, like, progress), t);
+        for (let i = 0; i < sum.length; i++) sum[i] += sr.data[i];
+      }
+      if (transforms.length > 1) for (let i = 0; i < sum.length; i++) sum[i] /= transforms.length;
+    });
+    return Tensor.fromArray(out, [samples.length, 3, s * height, s * width], { device: image.device });
+  });
+}

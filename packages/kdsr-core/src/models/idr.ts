@@ -1,0 +1,64 @@
+// The generator's IDR blocks. IDR-DDC predicts one 3x3 depthwise kernel per sample and channel
+// from the degradation representation D (an MLP without biases) and applies it; IDR-DCRB is the
+// residual block h + conv1(leaky_relu(DDC(h, D))); IdrGroup chains the blocks (key `body.{i}`).
+import type { Tensor } from '@kdsr/cuda';
+import * as F from '../autograd/functional';
+import { Initializer } from '../nn/init';
+import { Conv2d, LeakyReLU, Linear, Sequential } from '../nn/layers';
+import { Layer, Module } from '../nn/module';
+
+export class IdrDdc extends Module {
+  /** kernel.0: Linear(C, C), kernel.2: Linear(C, 9C), both without bias. */
+  readonly kernel: Sequential<Module & Layer>;
+
+  constructor(
+    readonly channels: number,
+    init: Initializer,
+    readonly kernelSize = 3,
+  ) {
+    super();
+    this.kernel = new Sequential<Module & Layer>([
+      new Linear(channels, channels, init, { bias: false }),
+      new LeakyReLU(0.1),
+      new Linear(channels, channels * kernelSize * kernelSize, init, { bias: false }),
+    ]);
+  }
+
+  /** y[b,c] = h[b,c] (*) k[b,c] (zero padding); with negativeSlope, LeakyReLU is fused on y. */
+  forward(h: Tensor, d: Tensor, negativeSlope?: number): Tensor {
+    const [batch] = h.shape;
+    const k = F.reshape(this.kernel.forward(d), [batch, this.channels, this.kernelSize, this.kernelSize]);
+    return F.dynDwconv(h, k, { padding: 'zero', negativeSlope });
+  }
+}
+
+export class IdrDcrb extends Module {
+  readonly da_conv1: IdrDdc;
+  readonly conv1: Conv2d;
+
+  constructor(channels: number, init: Initializer) {
+    super();
+    this.da_conv1 = new IdrDdc(channels, init);
+    this.conv1 = new Conv2d(channels, channels, 3, init);
+  }
+
+  forward(h: Tensor, d: Tensor): Tensor {
+    // The LeakyReLU between the dynamic conv and conv1 is fused into the dynamic conv kernel.
+    return F.add(h, this.conv1.forward(this.da_conv1.forward(h, d, 0.1)));
+  }
+}
+
+export class IdrGroup extends Module {
+  readonly body: Sequential<IdrDcrb>;
+
+  constructor(channels: number, blocks: number, init: Initializer) {
+    super();
+    this.body = new Sequential(Array.from({ length: blocks }, () => new IdrDcrb(channels, init)));
+  }
+
+  forward(h: Tensor, d: Tensor): Tensor {
+    let x = h;
+    for (const block of this.body.layers) x = block.forward(x, d);
+    return x;
+  }
+}

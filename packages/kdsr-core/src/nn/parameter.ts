@@ -1,0 +1,61 @@
+// A trainable (or frozen) tensor of a module. Its value and gradient live outside every tidy scope
+// (they are disposed explicitly), and backward() hands it its gradient through the GradSink hook.
+import { add, keep, Tensor } from '@kdsr/cuda';
+import { GradSink, setGradSink, setRequiresGrad } from '../autograd/graph';
+
+export class Parameter implements GradSink {
+  private current: Tensor;
+  grad: Tensor | null = null;
+  /** Frozen parameters (the mean shifts) are saved and loaded but never differentiated or optimised. */
+  readonly trainable: boolean;
+
+  constructor(value: Tensor, options: { trainable?: boolean } = {}) {
+    this.trainable = options.trainable ?? true;
+    this.current = value;
+    this.attach(value);
+  }
+
+  get value(): Tensor {
+    return this.current;
+  }
+
+  get shape(): readonly number[] {
+    return this.current.shape;
+  }
+
+  private attach(value: Tensor): void {
+    keep(value);
+    if (this.trainable) {
+      setRequiresGrad(value);
+      setGradSink(value, this);
+    }
+  }
+
+  /** Overwrites the value's data in place (host data of the same length). */
+  write(data: Float32Array | Float64Array): void {
+    if (data.length !== this.current.size) throw new Error(`Parameter.write: ${data.length} values for shape [${this.current.shape}]`);
+    this.current.write(this.current.dtype === 'float64' ? Float64Array.from(data) : data instanceof Float32Array ? data : Float32Array.from(data));
+  }
+
+  accumulateGrad(grad: Tensor): void {
+    keep(grad);
+    if (!this.grad) {
+      this.grad = grad;
+      return;
+    }
+    const sum = keep(add(this.grad, grad));
+    this.grad.dispose();
+    grad.dispose();
+    this.grad = sum;
+  }
+
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  dispose(): void {
+    this.zeroGrad();
+    this.current.dispose();
+  }
+}

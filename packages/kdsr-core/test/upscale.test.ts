@@ -1,0 +1,100 @@
+// Inference: tiled equals untiled (M preset, random weights) within one 8-bit level everywhere, the
+// degradation representation from tiles equals the whole-image one, the dihedral transforms, the
+// ×8 self-ensemble's symmetry, progress and abort.
+import { Tensor, tidy } from '@kdsr/cuda';
+import { noGrad } from '../src/autograd/graph';
+import { kdsrConfig } from '../src/models/config';
+import { KdsrStudent } from '../src/models/kdsr';
+import { dihedral, HostImage, inverseDihedral } from '../src/inference/image-ops';
+import { degradationRepresentation, upscale } from '../src/inference/upscale';
+import { randomArray, relativeError } from './helpers';
+
+const image = (h: number, w: number, seed: number) => Tensor.fromArray(Float32Array.from(randomArray(3 * h * w, seed, 0, 1)), [1, 3, h, w]);
+
+test('M preset: tiled inference equals untiled within 1/255 everywhere; D from tiles equals whole-image D', () => {
+  const student = new KdsrStudent(kdsrConfig('M', { scale: 4 }), { seed: 7 });
+  const lr = image(48, 40, 3);
+  const progress: Array<[number, number]> = [];
+  const whole = upscale(student, lr, { tile: Infinity });
+  const tiled = upscale(student, lr, { tile: 24, overlap: 16, onProgress: (done, total) => progress.push([done, total]) });
+  expect(tiled.shape).toEqual([1, 3, 192, 160]);
+  expect(progress).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+  const a = whole.toArray();
+  const b = tiled.toArray();
+  let maxDiff = 0;
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+  expect(maxDiff).toBeLessThan(1 / 255);
+  const host: HostImage = { channels: 3, height: 48, width: 40, data: lr.toFloat32Array() };
+  const like = { device: 'cpu', dtype: 'float32' as const };
+  noGrad(() =>
+    tidy(() => {
+      const fromTiles = degradationRepresentation(student, host, 24, like).toArray();
+      const direct = student.E_st.forward(lr).idr.toArray();
+      expect(relativeError(fromTiles, direct)).toBeLessThan(1e-5);
+    }),
+  );
+  student.dispose();
+});
+
+describe('dihedral transforms and self-ensemble', () => {
+  const small: HostImage = { channels: 1, height: 2, width: 3, data: Float32Array.from([1, 2, 3, 4, 5, 6]) };
+
+  test('the eight transforms are distinct and each is undone by its inverse', () => {
+    expect(Array.from(dihedral(small, 1).data)).toEqual([3, 2, 1, 6, 5, 4]); // columns flipped
+    expect(Array.from(dihedral(small, 2).data)).toEqual([4, 5, 6, 1, 2, 3]); // rows flipped
+    expect(dihedral(small, 4)).toMatchObject({ height: 3, width: 2, data: Float32Array.from([1, 4, 2, 5, 3, 6]) });
+    const seen = new Set<string>();
+    for (let t = 0; t < 8; t++) {
+      seen.add(Array.from(dihedral(small, t).data).join(',') + dihedral(small, t).height);
+      expect(inverseDihedral(dihedral(small, t), t)).toEqual(small);
+    }
+    expect(seen.size).toBe(8);
+  });
+
+  test('self-ensemble commutes with flips and transposes: ensemble(T(x)) = T(ensemble(x))', () => {
+    const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 2, nResblocks: 1, scale: 2 }), { seed: 9 });
+    const lr = image(6, 6, 4);
+    const host = (t: Tensor): HostImage => ({ channels: 3, height: t.shape[2], width: t.shape[3], data: t.toFloat32Array() });
+    const plain = upscale(student, lr);
+    const ensemble = upscale(student, lr, { selfEnsemble: true, tile: 4, overlap: 2 });
+    for (const t of [1, 2, 5, 7]) {
+      const moved = dihedral(host(lr), t);
+      const out = upscale(student, Tensor.fromArray(moved.data, [1, 3, moved.height, moved.width]), { selfEnsemble: true, tile: 4, overlap: 2 });
+      expect(relativeError(host(out).data, dihedral(host(ensemble), t).data)).toBeLessThan(1e-5);
+    }
+    // Not trivially symmetric: a single pass does not commute.
+    const flipped = dihedral(host(lr), 1);
+    const single = upscale(student, Tensor.fromArray(flipped.data, [1, 3, 6, 6]));
+    expect(relativeError(host(single).data, dihedral(host(plain), 1).data)).toBeGreaterThan(1e-4);
+    student.dispose();
+  });
+
+  test('a batch is upscaled sample by sample, each with its own D', () => {
+    const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 3 }), { seed: 11 });
+    const [a, b] = [image(5, 4, 6), image(5, 4, 7)];
+    const both = Tensor.fromArray(Float32Array.from([...a.toFloat32Array(), ...b.toFloat32Array()]), [2, 3, 5, 4]);
+    const out = upscale(student, both, { tile: 3, overlap: 1 });
+    expect(out.shape).toEqual([2, 3, 15, 12]);
+    const separate = [...upscale(student, a, { tile: 3, overlap: 1 }).toFloat32Array(), ...upscale(student, b, { tile: 3, overlap: 1 }).toFloat32Array()];
+    expect(Array.from(out.toFloat32Array())).toEqual(separate);
+    student.dispose();
+  });
+
+  test('an aborted signal stops between tiles; a wrong image shape is refused', () => {
+    const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 }), { seed: 10 });
+    const controller = new AbortController();
+    let tiles = 0;
+    const run = () =>
+      upscale(student, image(8, 8, 5), {
+        tile: 4,
+        onProgress: () => {
+          if (++tiles === 2) controller.abort(new Error('stopped by the user'));
+        },
+        signal: controller.signal,
+      });
+    expect(run).toThrow('stopped by the user');
+    expect(tiles).toBe(2);
+    expect(() => upscale(student, image(8, 8, 5).reshape([3, 1, 8, 8]))).toThrow('image must be (B, 3, H, W)');
+    student.dispose();
+  });
+});

@@ -1,0 +1,138 @@
+# The CUDA backend of the addon: found and compiled only when the CUDA toolkit (nvcc), cuDNN 9 and
+# cuBLAS are all there; otherwise the addon is CPU-only and the configure step says why.
+#
+#   KDSR_CUDA        AUTO (default) | ON (fail when something is missing) | OFF
+#   KDSR_CUDA_ARCHS  CMAKE_CUDA_ARCHITECTURES list; default "80-real;86-real;89-real;90"
+#                    (SASS for sm_80/86/89/90 plus PTX of sm_90 for newer GPUs)
+#   CUDNN_ROOT       folder holding include/cudnn.h and lib/libcudnn.so.9
+#   CUBLAS_ROOT      folder holding include/cublas_v2.h and lib/libcublas.so.13
+#   KDSR_CUDA_DEPS   where tools/install-cuda-deps.sh put the pip packages (default <repo>/.cuda-deps)
+#   CUDAToolkit_ROOT / CUDACXX   the toolkit, when nvcc is not on the PATH or in /usr/local/cuda
+# Each is read from the environment as well as from -D, so `KDSR_CUDA=OFF npm install` works.
+#
+# Sets KDSR_WITH_CUDA (0/1) and the version strings that build_config.h reports.
+
+foreach(var KDSR_CUDA KDSR_CUDA_ARCHS CUDNN_ROOT CUBLAS_ROOT KDSR_CUDA_DEPS)
+  if(DEFINED ENV{${var}} AND NOT "$ENV{${var}}" STREQUAL "")
+    set(${var} "$ENV{${var}}" CACHE STRING "" FORCE)
+  endif()
+endforeach()
+set(KDSR_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
+set(KDSR_CUDA_ARCHS "80-real;86-real;89-real;90" CACHE STRING "CUDA architectures (CMAKE_CUDA_ARCHITECTURES syntax)")
+set(KDSR_CUDA_DEPS "${CMAKE_CURRENT_SOURCE_DIR}/../../.cuda-deps" CACHE PATH "Folder of the pip-installed cuDNN and cuBLAS")
+
+set(KDSR_WITH_CUDA 0)
+set(KDSR_CUDA_VERSION "")
+set(KDSR_CUDNN_VERSION "")
+set(KDSR_CUBLAS_VERSION "")
+
+# Reports a missing piece: fatal under KDSR_CUDA=ON, a CPU-only build under AUTO.
+macro(kdsr_cuda_unavailable why)
+  if(KDSR_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "kdsr: KDSR_CUDA=ON but ${why}")
+  endif()
+  message(NOTICE "kdsr: building CPU-only (no CUDA backend): ${why}")
+  return()
+endmacro()
+
+if(KDSR_CUDA STREQUAL "OFF")
+  message(NOTICE "kdsr: building CPU-only (KDSR_CUDA=OFF)")
+  return()
+endif()
+if(NOT KDSR_CUDA MATCHES "^(AUTO|ON)$")
+  message(FATAL_ERROR "kdsr: KDSR_CUDA must be AUTO, ON or OFF, got '${KDSR_CUDA}'")
+endif()
+
+# nvcc: CUDACXX, CUDAToolkit_ROOT, the PATH, then the usual install folder.
+if(NOT DEFINED CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
+  find_program(KDSR_NVCC nvcc HINTS "${CUDAToolkit_ROOT}/bin" "$ENV{CUDAToolkit_ROOT}/bin" PATHS /usr/local/cuda/bin NO_CACHE)
+  if(KDSR_NVCC)
+    get_filename_component(KDSR_NVCC "${KDSR_NVCC}" REALPATH)
+    set(CMAKE_CUDA_COMPILER "${KDSR_NVCC}")
+  endif()
+endif()
+include(CheckLanguage)
+check_language(CUDA)
+if(NOT CMAKE_CUDA_COMPILER)
+  kdsr_cuda_unavailable("the CUDA toolkit (nvcc) was not found; set CUDACXX or CUDAToolkit_ROOT")
+endif()
+set(CMAKE_CUDA_ARCHITECTURES "${KDSR_CUDA_ARCHS}")
+enable_language(CUDA)
+set(CMAKE_CUDA_STANDARD 17)
+set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+find_package(CUDAToolkit QUIET)
+if(NOT CUDAToolkit_FOUND OR NOT TARGET CUDA::cudart_static)
+  kdsr_cuda_unavailable("nvcc was found at ${CMAKE_CUDA_COMPILER} but not the CUDA runtime library (libcudart_static.a)")
+endif()
+set(KDSR_CUDA_VERSION "${CUDAToolkit_VERSION}")
+
+# Python environments (PyTorch's included) keep cuDNN and cuBLAS in site-packages/nvidia/*.
+set(KDSR_PIP_NVIDIA_DIRS "")
+find_program(KDSR_PYTHON NAMES python3 python NO_CACHE)
+if(KDSR_PYTHON)
+  execute_process(
+    COMMAND "${KDSR_PYTHON}" -c "import importlib.util as u\nfor m in ('nvidia.cudnn', 'nvidia.cu13', 'nvidia.cublas'):\n    try:\n        s = u.find_spec(m)\n    except ImportError:\n        s = None\n    if s and s.submodule_search_locations:\n        print(list(s.submodule_search_locations)[0])"
+    OUTPUT_VARIABLE KDSR_PIP_NVIDIA_DIRS OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  string(REPLACE "\n" ";" KDSR_PIP_NVIDIA_DIRS "${KDSR_PIP_NVIDIA_DIRS}")
+endif()
+
+set(KDSR_CUDA_LIB_SUFFIXES lib lib64 lib/x86_64-linux-gnu lib/aarch64-linux-gnu)
+
+find_path(KDSR_CUDNN_INCLUDE_DIR cudnn_version.h NO_CACHE
+  HINTS "${CUDNN_ROOT}" "${KDSR_CUDA_DEPS}/nvidia/cudnn" ${KDSR_PIP_NVIDIA_DIRS} ${CUDAToolkit_INCLUDE_DIRS}
+  PATH_SUFFIXES include)
+find_library(KDSR_CUDNN_LIBRARY NAMES libcudnn.so.9 cudnn NO_CACHE
+  HINTS "${CUDNN_ROOT}" "${KDSR_CUDA_DEPS}/nvidia/cudnn" ${KDSR_PIP_NVIDIA_DIRS} "${CUDAToolkit_LIBRARY_DIR}"
+  PATH_SUFFIXES ${KDSR_CUDA_LIB_SUFFIXES})
+if(NOT KDSR_CUDNN_INCLUDE_DIR OR NOT KDSR_CUDNN_LIBRARY)
+  kdsr_cuda_unavailable("cuDNN 9 was not found (headers: ${KDSR_CUDNN_INCLUDE_DIR}, library: ${KDSR_CUDNN_LIBRARY}); run tools/install-cuda-deps.sh or set CUDNN_ROOT")
+endif()
+file(STRINGS "${KDSR_CUDNN_INCLUDE_DIR}/cudnn_version.h" KDSR_CUDNN_DEFINES REGEX "^#define CUDNN_(MAJOR|MINOR|PATCHLEVEL) ")
+string(REGEX REPLACE ".*CUDNN_MAJOR ([0-9]+).*CUDNN_MINOR ([0-9]+).*CUDNN_PATCHLEVEL ([0-9]+).*" "\\1.\\2.\\3" KDSR_CUDNN_VERSION "${KDSR_CUDNN_DEFINES}")
+if(NOT KDSR_CUDNN_VERSION MATCHES "^9\\.")
+  kdsr_cuda_unavailable("cuDNN 9 is required, found ${KDSR_CUDNN_VERSION} in ${KDSR_CUDNN_INCLUDE_DIR}")
+endif()
+
+find_path(KDSR_CUBLAS_INCLUDE_DIR cublas_api.h NO_CACHE
+  HINTS "${CUBLAS_ROOT}" "${KDSR_CUDA_DEPS}/nvidia/cu${CUDAToolkit_VERSION_MAJOR}" ${KDSR_PIP_NVIDIA_DIRS} ${CUDAToolkit_INCLUDE_DIRS}
+  PATH_SUFFIXES include)
+find_library(KDSR_CUBLAS_LIBRARY NAMES libcublas.so.${CUDAToolkit_VERSION_MAJOR} cublas NO_CACHE
+  HINTS "${CUBLAS_ROOT}" "${KDSR_CUDA_DEPS}/nvidia/cu${CUDAToolkit_VERSION_MAJOR}" ${KDSR_PIP_NVIDIA_DIRS} "${CUDAToolkit_LIBRARY_DIR}"
+  PATH_SUFFIXES ${KDSR_CUDA_LIB_SUFFIXES})
+if(NOT KDSR_CUBLAS_INCLUDE_DIR OR NOT KDSR_CUBLAS_LIBRARY)
+  kdsr_cuda_unavailable("cuBLAS ${CUDAToolkit_VERSION_MAJOR} was not found (headers: ${KDSR_CUBLAS_INCLUDE_DIR}, library: ${KDSR_CUBLAS_LIBRARY}); run tools/install-cuda-deps.sh or set CUBLAS_ROOT")
+endif()
+file(STRINGS "${KDSR_CUBLAS_INCLUDE_DIR}/cublas_api.h" KDSR_CUBLAS_DEFINES REGEX "^#define CUBLAS_VER_(MAJOR|MINOR|PATCH) ")
+string(REGEX REPLACE ".*CUBLAS_VER_MAJOR ([0-9]+).*CUBLAS_VER_MINOR ([0-9]+).*CUBLAS_VER_PATCH ([0-9]+).*" "\\1.\\2.\\3" KDSR_CUBLAS_VERSION "${KDSR_CUBLAS_DEFINES}")
+if(NOT KDSR_CUBLAS_VERSION MATCHES "^${CUDAToolkit_VERSION_MAJOR}\\.")
+  kdsr_cuda_unavailable("cuBLAS ${KDSR_CUBLAS_VERSION} does not match CUDA ${CUDAToolkit_VERSION}")
+endif()
+
+# The backend: src/native/cuda/ and the ops' *_cuda.cu (nvcc) and *_cuda.cc / *_cudnn.cc (the C++ compiler). An OBJECT
+# library, so every object and thus every static kernel registration ends up in the addon.
+file(GLOB_RECURSE KDSR_CUDA_SOURCES CONFIGURE_DEPENDS
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/cuda/*.cc"
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/cuda/*.cu"
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cu"
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cc"
+  "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cudnn.cc")
+add_library(kdsr_cuda_backend OBJECT ${KDSR_CUDA_SOURCES})
+target_include_directories(kdsr_cuda_backend SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS} "${KDSR_CUDNN_INCLUDE_DIR}" "${KDSR_CUBLAS_INCLUDE_DIR}")
+target_compile_options(kdsr_cuda_backend PRIVATE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -O3>
+  $<$<COMPILE_LANGUAGE:CUDA>:-O3 --extended-lambda -Xcompiler=-Wall,-Wno-unused-parameter>)
+# The CUDA objects' kernels are registered at load; CUDA itself is touched only when a cuda device is used.
+target_sources(${PROJECT_NAME} PRIVATE $<TARGET_OBJECTS:kdsr_cuda_backend>)
+
+# cudart is linked statically (it opens libcuda.so.1, the driver, only when first used), so the addon
+# loads on machines without a GPU driver. cuDNN and cuBLAS are linked by their versioned sonames, with a
+# run path (RUNPATH: LD_LIBRARY_PATH still wins, for machines whose copies sit elsewhere).
+get_filename_component(KDSR_CUDNN_LIBRARY_DIR "${KDSR_CUDNN_LIBRARY}" DIRECTORY)
+get_filename_component(KDSR_CUBLAS_LIBRARY_DIR "${KDSR_CUBLAS_LIBRARY}" DIRECTORY)
+target_link_libraries(${PROJECT_NAME} PRIVATE CUDA::cudart_static "${KDSR_CUDNN_LIBRARY}" "${KDSR_CUBLAS_LIBRARY}")
+target_link_options(${PROJECT_NAME} PRIVATE "LINKER:--enable-new-dtags")
+set_property(TARGET ${PROJECT_NAME} APPEND PROPERTY BUILD_RPATH "${KDSR_CUDNN_LIBRARY_DIR}" "${KDSR_CUBLAS_LIBRARY_DIR}")
+
+set(KDSR_WITH_CUDA 1)
+message(NOTICE "kdsr: CUDA backend ON: CUDA ${KDSR_CUDA_VERSION} (${CMAKE_CUDA_COMPILER}), archs ${KDSR_CUDA_ARCHS}, "
+  "cuDNN ${KDSR_CUDNN_VERSION} (${KDSR_CUDNN_LIBRARY}), cuBLAS ${KDSR_CUBLAS_VERSION} (${KDSR_CUBLAS_LIBRARY})")

@@ -1,0 +1,69 @@
+// Elementwise arithmetic on tensors of one shape: add, sub, mul, scale, axpy. Their gradients are
+// composites of these same ops (see op-table.json), so this family has no backward kernels.
+#include "../../core/parallel.h"
+#include "../common/checks.h"
+
+namespace kdsr {
+namespace {
+
+// out[i] = f(a[i], b[i]); f is called with the scalar type of the inputs.
+template <typename F>
+Tensor binary(const std::string& op, const Tensor& a, const Tensor& b, const char* a_name, const char* b_name, F f) {
+  KDSR_CHECK(a.defined() && b.defined(), op, a_name, " and ", b_name, " are required");
+  check_same_shape(op, a, b, a_name, b_name);
+  Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
+  dispatch_dtype(a.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* ap = a.data<T>();
+    const T* bp = b.data<T>();
+    T* outp = out.data<T>();
+    parallel_for(a.numel(), [&](int64_t i) { outp[i] = f(ap[i], bp[i]); }, grain_for(1));
+  });
+  return out;
+}
+
+Tensors add_forward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 2);
+  return {binary(attrs.op(), in[0], in[1], "a", "b", [](auto x, auto y) { return x + y; })};
+}
+
+Tensors sub_forward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 2);
+  return {binary(attrs.op(), in[0], in[1], "a", "b", [](auto x, auto y) { return x - y; })};
+}
+
+Tensors mul_forward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 2);
+  return {binary(attrs.op(), in[0], in[1], "a", "b", [](auto x, auto y) { return x * y; })};
+}
+
+Tensors axpy_forward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 2);
+  double alpha = attrs.number("alpha");
+  return {binary(attrs.op(), in[0], in[1], "x", "y", [alpha](auto x, auto y) { return static_cast<decltype(x)>(alpha) * x + y; })};
+}
+
+Tensors scale_forward(const Tensors& in, const Attrs& attrs) {
+  check_inputs(attrs.op(), in, 1);
+  const Tensor& x = in[0];
+  KDSR_CHECK(x.defined(), attrs.op(), "x is required");
+  double alpha = attrs.number("alpha");
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* xp = x.data<T>();
+    T* yp = y.data<T>();
+    T a = static_cast<T>(alpha);
+    parallel_for(x.numel(), [&](int64_t i) { yp[i] = a * xp[i]; }, grain_for(1));
+  });
+  return {y};
+}
+
+KDSR_REGISTER_KERNEL("add", "cpu", "reference", ({DType::F32, DType::F64}), add_forward);
+KDSR_REGISTER_KERNEL("sub", "cpu", "reference", ({DType::F32, DType::F64}), sub_forward);
+KDSR_REGISTER_KERNEL("mul", "cpu", "reference", ({DType::F32, DType::F64}), mul_forward);
+KDSR_REGISTER_KERNEL("scale", "cpu", "reference", ({DType::F32, DType::F64}), scale_forward);
+KDSR_REGISTER_KERNEL("axpy", "cpu", "reference", ({DType::F32, DType::F64}), axpy_forward);
+
+}  // namespace
+}  // namespace kdsr

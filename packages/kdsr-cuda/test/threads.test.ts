@@ -1,0 +1,57 @@
+// Results must not depend on the number of CPU threads: loops are statically chunked and every
+// reduction combines fixed-size chunks in a fixed order. Inputs are large enough to run in parallel.
+import * as k from '../src/ts';
+import { Tensor, tidy } from '../src/ts';
+import { randomTensor } from './helpers';
+
+function outputs(): Float32Array[] {
+  return tidy(() => {
+    const x = randomTensor([2, 16, 64, 48], 1, 'float32');
+    const y = randomTensor([2, 16, 64, 48], 2, 'float32');
+    const scale = randomTensor([16], 3, 'float32');
+    const logits = randomTensor([300, 256], 4, 'float32', -5, 5);
+    const teacher = randomTensor([300, 256], 5, 'float32', -5, 5);
+    const p = x.to('cpu');
+    const m = k.fill(x.shape, 0);
+    const v = k.fill(x.shape, 0);
+    k.adamUpdate([p], [y], [m], [v], { lr: 1e-3, step: 1 });
+    const list: Tensor[] = [
+      k.axpy(x, y, 0.3),
+      k.pixelShuffle(x, 4),
+      k.pixelUnshuffle(x, 4),
+      k.concatChannels(x, y),
+      k.globalAvgPool(x),
+      k.channelAffineBackward(y, x, scale).dscale!,
+      k.l1Loss(x, y),
+      k.kdLoss(logits, teacher, 0.15),
+      k.kdLossBackward(k.fill([1], 1), logits, teacher, 0.15),
+      k.logSoftmax(logits),
+      k.reduceSum(x),
+      k.reduceMean(x, 0),
+      k.reduceMax(x, 2),
+      k.reduceMax(x),
+      k.randomNormal([100003], { seed: 9 }),
+      k.quantize(x),
+      p,
+      m,
+    ];
+    return list.map((t) => t.toArray() as Float32Array);
+  });
+}
+
+describe('thread-count independence', () => {
+  const initial = k.numThreads();
+  afterAll(() => k.setNumThreads(initial));
+
+  test('1, 2 and 3 threads give bit-identical results', () => {
+    k.setNumThreads(1);
+    const one = outputs();
+    for (const n of [2, 3]) {
+      k.setNumThreads(n);
+      const many = outputs();
+      many.forEach((out, i) => {
+        if (!out.every((value, j) => Object.is(value, one[i][j]))) throw new Error(`output ${i} differs between 1 and ${n} threads`);
+      });
+    }
+  });
+});
