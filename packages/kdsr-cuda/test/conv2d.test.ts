@@ -1,4 +1,4 @@
-import { conv2d, conv2dBackward, runOp, Tensor, tidy } from '../src/ts';
+import { conv2d, conv2dBackward, memory, runOp, Tensor, tidy } from '../src/ts';
 import { expectClose, fixtureTensor, randomTensor } from './helpers';
 import { expectGradClose, numericalVjp } from './gradcheck';
 import { cpuImplementations, hasOnednn, withCpuImplementation } from './cpu-impl';
@@ -123,6 +123,21 @@ describe('conv2d', () => {
       });
     },
   );
+
+  test.each(cpuImplementations)('releases every temporary buffer (%s)', (impl) => {
+    withCpuImplementation(impl, () => {
+      const x = randomTensor([2, 32, 9, 9], 26, 'float32');
+      const w = randomTensor([16, 32, 3, 3], 27, 'float32');
+      const dy = randomTensor([2, 16, 9, 9], 28, 'float32');
+      const before = memory().liveBuffers;
+      tidy(() => {
+        conv2d(x, w);
+        conv2dBackward(dy, x, w);
+      });
+      expect(memory().liveBuffers).toBe(before);
+      [x, w, dy].forEach((t) => t.dispose());
+    });
+  });
 
   test('rejects bad arguments with clear errors', () => {
     tidy(() => {

@@ -9,7 +9,7 @@ import { buildInfo, cpuImplementation, numThreads, setCpuImplementation } from '
 import { native } from '../binding';
 import { tidy } from '../scope';
 import { Tensor } from '../tensor';
-import { conv2d, conv2dBackward, dynDwconv, dynDwconvBackward, linear, linearBackward } from '../ops';
+import { conv2d, conv2dBackward, dynDwconv, dynDwconvBackward, leakyRelu, leakyReluBackward, linear, linearBackward } from '../ops';
 
 interface BenchCase {
   /** Op name of op-table.json (used to tell which implementations exist). */
@@ -76,8 +76,23 @@ function linearCase(n: number, inFeatures: number, outFeatures: number, bias: bo
   };
 }
 
+// The floor under every op that returns a feature map: allocating it and one pass over it.
+function leakyReluCase(b: number, c: number, size: number): BenchCase {
+  return {
+    op: 'leaky_relu',
+    name: 'leaky_relu (allocation + one pass)',
+    shapes: `x [${b},${c},${size},${size}]`,
+    setup() {
+      const x = random([b, c, size, size], 12);
+      const dy = random([b, c, size, size], 13);
+      return { forward: () => leakyRelu(x, 0.1), backward: () => leakyReluBackward(dy, x, 0.1) };
+    },
+  };
+}
+
 // KDSR-M: 64 features, batch 16, 64x64 LR patches (x4: 256x256 HR).
 const cases: BenchCase[] = [
+  leakyReluCase(16, 64, 64),
   convCase(16, 64, 64, 64, 3), // generator body and encoder
   convCase(16, 3, 64, 64, 3), // generator head
   convCase(16, 64, 256, 64, 3), // x4 upsampler stage (before pixel_shuffle)
@@ -87,16 +102,23 @@ const cases: BenchCase[] = [
   linearCase(16, 64, 576, false), // IDR-DDC kernel generator (9C outputs)
 ];
 
-function medianMs(fn: () => unknown, iterations: number): number {
-  tidy(fn); // warm-up: primitive creation, first-touch allocation
+/** "median (min)" of the timed runs, in milliseconds: on a shared machine the minimum shows what the kernel can do. */
+function timeMs(fn: () => unknown, iterations: number): string {
+  // The block bodies return nothing, so tidy() releases the outputs: a returned tensor would
+  // outlive the scope and every run would allocate fresh memory.
+  tidy(() => {
+    fn(); // warm-up: primitive creation, first-touch allocation
+  });
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const start = process.hrtime.bigint();
-    tidy(fn);
+    tidy(() => {
+      fn();
+    });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return `${times[Math.floor(times.length / 2)].toFixed(1)} (${times[0].toFixed(1)})`;
 }
 
 function main(): void {
@@ -109,7 +131,7 @@ function main(): void {
   const previous = cpuImplementation();
 
   console.log(`CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${numThreads()} OpenMP threads; oneDNN ${info.onednn ?? 'absent'}; ${info.compiler}`);
-  console.log(`median of ${iterations} runs after one warm-up, milliseconds; backward computes every gradient.`);
+  console.log(`milliseconds, median (minimum) of ${iterations} runs after one warm-up; backward computes every gradient.`);
   console.log(`Ops without a oneDNN kernel run their own kernel under either preference: measured once, in the oneDNN columns.\n`);
   const header = ['op', 'shapes', ...impls.flatMap((impl) => [`forward ${impl}`, `backward ${impl}`])];
   console.log(`| ${header.join(' | ')} |`);
@@ -122,7 +144,7 @@ function main(): void {
         setCpuImplementation(impl);
         // Ops without a oneDNN kernel run their own kernel either way; measure it once.
         if (impl === 'onednn' || hasImpl(c.op, 'onednn') || !info.onednn) {
-          cells.push(medianMs(run.forward, iterations).toFixed(1), medianMs(run.backward, iterations).toFixed(1));
+          cells.push(timeMs(run.forward, iterations), timeMs(run.backward, iterations));
         } else {
           cells.push('(same)', '(same)');
         }

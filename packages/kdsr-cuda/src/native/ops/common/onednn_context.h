@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "../../core/error.h"
 #include "../../core/tensor.h"
@@ -36,17 +37,26 @@ dnnl::memory::desc desc(const dims& shape, tag format);
 // The tensor's data seen through a descriptor (no copy).
 dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& md);
 
-// `user` in the layout `wanted`: itself when the layouts agree, else a reordered copy.
-dnnl::memory in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
+// The temporaries of one kernel call (operands reordered to the primitive's layout, its
+// scratchpad) come from kdsr's CPU allocator, so they count in its statistics and share its
+// reuse, and are released when the call returns.
+class Workspace {
+ public:
+  // A new buffer.
+  dnnl::memory buffer(const dnnl::memory::desc& md);
+  // `user` in the layout `wanted`: itself when the layouts agree, else a reordered copy.
+  dnnl::memory in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
+  // Where a primitive writes an output in layout `wanted`: `user` when the layouts agree, else a
+  // new buffer for copy_back.
+  dnnl::memory output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
+  void copy_back(const dnnl::memory& produced, const dnnl::memory& user);
+  // Runs a primitive with its arguments (and a scratchpad as described, if any) and waits.
+  // Calls are serialised: they share one stream, and each already uses every thread.
+  void execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad = {});
 
-// Memory for an output the primitive writes in layout `wanted`: `user` when the layouts agree,
-// else a new buffer to be copied back with copy_back.
-dnnl::memory output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
-void copy_back(const dnnl::memory& produced, const dnnl::memory& user);
-
-// Runs a primitive with its arguments and a scratchpad described by `scratchpad`, and waits.
-// Calls are serialised: they share one stream, and each already uses every thread.
-void execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad);
+ private:
+  std::vector<Tensor> held_;
+};
 
 // Runs a kernel body, turning oneDNN's exceptions into "Error in <op>: oneDNN: ..." errors.
 template <typename F>

@@ -36,24 +36,29 @@ dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& md) {
   return dnnl::memory(md, engine(), t.raw());
 }
 
-dnnl::memory in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
+dnnl::memory Workspace::buffer(const dnnl::memory::desc& md) {
+  held_.push_back(Tensor::empty({static_cast<int64_t>((md.get_size() + 3) / 4)}, DType::F32, Device{}));
+  return dnnl::memory(md, engine(), held_.back().raw());
+}
+
+dnnl::memory Workspace::in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
   if (user.get_desc() == wanted) return user;
-  dnnl::memory converted(wanted, engine());
-  execute(dnnl::reorder(user, converted), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, converted}}, dnnl::memory::desc());
+  dnnl::memory converted = buffer(wanted);
+  execute(dnnl::reorder(user, converted), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, converted}});
   return converted;
 }
 
-dnnl::memory output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
-  return user.get_desc() == wanted ? user : dnnl::memory(wanted, engine());
+dnnl::memory Workspace::output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
+  return user.get_desc() == wanted ? user : buffer(wanted);
 }
 
-void copy_back(const dnnl::memory& produced, const dnnl::memory& user) {
+void Workspace::copy_back(const dnnl::memory& produced, const dnnl::memory& user) {
   if (produced.get_data_handle() == user.get_data_handle()) return;
-  execute(dnnl::reorder(produced, user), {{DNNL_ARG_FROM, produced}, {DNNL_ARG_TO, user}}, dnnl::memory::desc());
+  execute(dnnl::reorder(produced, user), {{DNNL_ARG_FROM, produced}, {DNNL_ARG_TO, user}});
 }
 
-void execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad) {
-  if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad, engine()));
+void Workspace::execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad) {
+  if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, buffer(scratchpad));
   std::lock_guard<std::mutex> lock(stream_mutex);
   primitive.execute(stream(), args);
   stream().wait();

@@ -9,13 +9,14 @@
 
 namespace kdsr {
 
-// Runs body(i, scratch) for i in [0, n); scratch points at `size` elements owned by the calling thread.
+// Runs body(i, scratch) for i in [0, n); scratch points at `size` elements owned by the calling
+// thread. With n <= grain the loop runs on the calling thread (see parallel_for).
 template <typename T, typename F>
-void parallel_for_scratch(int64_t n, size_t size, F&& body) {
+void parallel_for_scratch(int64_t n, size_t size, F&& body, int64_t grain = 1) {
   const int threads = num_threads();
   std::vector<T> scratch(static_cast<size_t>(threads) * size);
   T* base = scratch.data();
-#pragma omp parallel for schedule(static) num_threads(threads) if (n > 1)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n > grain)
   for (int64_t i = 0; i < n; i++) {
 #ifdef _OPENMP
     const size_t thread = static_cast<size_t>(omp_get_thread_num());

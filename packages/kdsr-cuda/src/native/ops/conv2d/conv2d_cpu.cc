@@ -78,7 +78,7 @@ Tensors conv2d_forward(const Tensors& in, const Attrs& attrs) {
         for (int64_t u = 0; u < s.k; u++)
           for (int64_t v = 0; v < s.k; v++) shifted_axpy(out, xi, s.h, s.w, u - p, v - p, taps[u * s.k + v]);
       }
-    });
+    }, grain_for(plane * s.cin * s.k * s.k));
   });
   return {y};
 }
@@ -115,7 +115,7 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
           for (int64_t u = 0; u < s.k; u++)
             for (int64_t v = 0; v < s.k; v++) shifted_axpy(out, g, s.h, s.w, p - u, p - v, w[u * s.k + v]);
         }
-      });
+      }, grain_for(plane * s.cout * taps));
     }
     if (dweight.defined()) {
       T* dwp = dweight.data<T>();
@@ -128,7 +128,7 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
               sum += shifted_dot(dyp + (b * s.cout + o) * plane, xp + (b * s.cin + i) * plane, s.h, s.w, u - p, v - p);
             dwp[oi * taps + u * s.k + v] = sum;
           }
-      });
+      }, grain_for(s.batch * plane * taps));
     }
     if (dbias.defined()) {
       T* dbp = dbias.data<T>();
@@ -140,7 +140,7 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
           for (int64_t j = 0; j < plane; j++) sum += g[j];
         }
         dbp[o] = sum;
-      });
+      }, grain_for(s.batch * plane));
     }
   });
   return {dx, dweight, dbias};

@@ -1,6 +1,6 @@
 // Single-plane building blocks of the dynamic depthwise convolution. Every plane is first copied
 // into a padded buffer (zero or reflect border), so the correlation loops below never test for
-// borders: their inner loop runs over contiguous columns and vectorises.
+// borders: they run over contiguous columns, one 64-byte vector (cpu_simd.h) at a time.
 #pragma once
 #include <cstdint>
 #include <cstring>

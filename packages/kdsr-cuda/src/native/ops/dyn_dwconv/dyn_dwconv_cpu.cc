@@ -2,7 +2,6 @@
 // plane is cross-correlated with its own k x k kernel, 'zero' or 'reflect' padding of k//2, and
 // an optional LeakyReLU fused on the output. Planes are independent, so threads split them and
 // every output element is written by one thread: the results do not depend on the thread count.
-#include "../../core/parallel.h"
 #include "../common/checks.h"
 #include "../common/cpu_simd.h"
 #include "../common/parallel_scratch.h"
@@ -134,7 +133,7 @@ Tensors dyn_dwconv_forward(const Tensors& in, const Attrs& attrs) {
     const int64_t plane = s.h * s.w, taps = int64_t{s.k} * s.k;
     parallel_for_scratch<T>(x.dim(0) * x.dim(1), forward_scratch(s), [&](int64_t i, T* scratch) {
       forward_plane(xp + i * plane, kp + i * taps, yp + i * plane, s, scratch);
-    });
+    }, grain_for(plane * taps));
   });
   return {y};
 }
@@ -170,7 +169,7 @@ Tensors dyn_dwconv_backward(const Tensors& in, const Attrs& attrs) {
     parallel_for_scratch<T>(x.dim(0) * x.dim(1), backward_scratch(s), [&](int64_t i, T* scratch) {
       backward_plane(dyp + i * plane, yp ? yp + i * plane : nullptr, xp + i * plane, kp + i * taps, dxp ? dxp + i * plane : nullptr,
                      dkp ? dkp + i * taps : nullptr, s, scratch);
-    });
+    }, grain_for(plane * taps));
   });
   return {dx, dkernels};
 }

@@ -28,7 +28,7 @@ Tensors linear_forward(const Tensors& in, const Attrs& attrs) {
 #pragma omp simd reduction(+ : sum)
       for (int64_t i = 0; i < s.in; i++) sum += xr[i] * wr[i];
       yp[no] = bp ? sum + bp[no % s.out] : sum;
-    });
+    }, grain_for(s.in));
   });
   return {y};
 }
@@ -45,7 +45,7 @@ void weighted_rows(const T* a, int64_t a_stride, int64_t a_step, const T* b, int
 #pragma omp simd
       for (int64_t i = 0; i < width; i++) o[i] += c * br[i];
     }
-  });
+  }, grain_for(terms * width));
 }
 
 // dx[n,:] = sum_o dy[n,o] weight[o,:];  dweight[o,:] = sum_n dy[n,o] x[n,:];  dbias[o] = sum_n dy[n,o]
@@ -71,7 +71,7 @@ Tensors linear_backward(const Tensors& in, const Attrs& attrs) {
         T sum = 0;
         for (int64_t n = 0; n < s.n; n++) sum += dyp[n * s.out + o];
         dbp[o] = sum;
-      });
+      }, grain_for(s.n));
     }
   });
   return {dx, dweight, dbias};

@@ -39,7 +39,7 @@ void run_matmul(const Matmul& mm, const Tensor& src, const Tensor& weights, cons
                                              {DNNL_ARG_WEIGHTS, dn::wrap(weights, mm.pd.weights_desc())},
                                              {DNNL_ARG_DST, dn::wrap(dst, mm.pd.dst_desc())}};
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, dn::wrap(bias, mm.pd.bias_desc()));
-  dn::execute(mm.primitive, std::move(args), mm.pd.scratchpad_desc());
+  dn::Workspace().execute(mm.primitive, std::move(args), mm.pd.scratchpad_desc());
 }
 
 // y (N,out) = x (N,in) x weight^T (in,out) + bias
@@ -83,7 +83,7 @@ Tensors linear_backward(const Tensors& in, const Attrs& attrs) {
       dnnl::reduction::primitive_desc pd(desc, dn::attributes(), dn::engine());
       return Reduction{pd, dnnl::reduction(pd)};
     });
-    dn::execute(sum->primitive, {{DNNL_ARG_SRC, dn::wrap(dy, sum->pd.src_desc())}, {DNNL_ARG_DST, dn::wrap(dbias, sum->pd.dst_desc())}},
+    dn::Workspace().execute(sum->primitive, {{DNNL_ARG_SRC, dn::wrap(dy, sum->pd.src_desc())}, {DNNL_ARG_DST, dn::wrap(dbias, sum->pd.dst_desc())}},
                 sum->pd.scratchpad_desc());
   }
   return {dx, dweight, dbias};
