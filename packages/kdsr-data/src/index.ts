@@ -21,6 +21,7 @@ export * from './datasets/sample-decoder';
 export * from './datasets/worker-pool';
 export * from './datasets/scan';
 export * from './datasets/loader';
+export * from './datasets/training-source';
 export * from './realesrgan/noise';
 export * from './realesrgan/usm';
 export * from './realesrgan/jpeg';

@@ -3,12 +3,14 @@ import * as path from 'path';
 import { Tensor, tidy } from '@kdsr/cuda';
 import {
   anisotropicSettings,
+  benchmarkPair,
   decodeImageFile,
   degradeClassic,
   gaussian8Settings,
   gaussianKernel,
   generateBenchmarkSet,
   hostImage,
+  parseTestSettings,
   RandomStream,
   writeImage,
 } from '../src';
@@ -69,6 +71,11 @@ describe('benchmark-set generation', () => {
     let worst = 0;
     for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(lrWritten.rgb.data[i] - expected[i]));
     expect(worst).toBeLessThan(1e-6);
+    // benchmarkPair gives the same LR in memory (what an evaluation synthesises without the files).
+    const pair = benchmarkPair(rgb, settings[2], 2, 1, 9);
+    expect([pair.hr.height, pair.hr.width]).toEqual([40, 44]);
+    expect(Buffer.from(pair.lr.toFloat32Array().buffer).equals(Buffer.from(Float32Array.from(expected).buffer))).toBe(true);
+    pair.lr.dispose();
 
     // A different seed changes only the noisy setting.
     await generateBenchmarkSet({ hrDir, outDir: path.join(dir, 'out3'), settings, seed: 10 });
@@ -83,5 +90,19 @@ describe('benchmark-set generation', () => {
     const s = gaussian8Settings(4)[0];
     await expect(generateBenchmarkSet({ hrDir: empty, outDir: path.join(dir, 'x'), settings: [s, s] })).rejects.toThrow(/duplicate setting name/);
     await expect(generateBenchmarkSet({ hrDir: empty, outDir: path.join(dir, 'x'), settings: [s] })).rejects.toThrow(/no images/);
+  });
+
+  test('parseTestSettings: the named sets, single kernels and setting names', () => {
+    expect(parseTestSettings('gaussian8', 4)).toEqual(gaussian8Settings(4));
+    expect(parseTestSettings('aniso', 4)).toEqual(anisotropicSettings(4));
+    expect(parseTestSettings('aniso:20', 4)).toEqual(anisotropicSettings(4, [20]));
+    expect(parseTestSettings('iso_x2_s1.3', 2)).toEqual([gaussian8Settings(2)[4]]);
+    expect(parseTestSettings('aniso6_x4_n10', 4)).toEqual([anisotropicSettings(4)[16]]);
+    expect(parseTestSettings('iso:2.6', 3)).toEqual([{ name: 'iso_x3_s2.6_n0', scale: 3, kernel: { sigmaX: 2.6, sigmaY: 2.6, theta: 0 }, noise: 0 }]);
+    const [aniso] = parseTestSettings('aniso:4.0,1.5,120:10', 4);
+    expect(aniso).toEqual({ name: 'aniso_x4_l4.0_1.5_t120_n10', scale: 4, kernel: { sigmaX: 4, sigmaY: 1.5, theta: (2 * Math.PI) / 3 }, noise: 10 });
+    expect(() => parseTestSettings('gaussian8', 3)).toThrow(/x2 and x4, not x3/);
+    expect(() => parseTestSettings('iso:0', 4)).toThrow(/must be positive/);
+    expect(() => parseTestSettings('blurry', 4)).toThrow(/unknown test setting 'blurry' at x4: use gaussian8/);
   });
 });

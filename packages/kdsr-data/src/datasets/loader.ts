@@ -47,6 +47,16 @@ export interface Batch {
   lr: Tensor | null;
   /** Source of each sample. */
   names: string[];
+  /** Number of this batch within its epoch (0 for the first). */
+  index: number;
+  /** Position in the epoch's order after this batch's last sample: `epoch(e, { position: next, batches: index + 1 })` continues after it. */
+  next: number;
+}
+
+/** Where an epoch's iteration starts: a position in `order(epoch)` and the number of batches already made before it. */
+export interface EpochStart {
+  position: number;
+  batches: number;
 }
 
 export interface LoaderStats {
@@ -108,17 +118,24 @@ export class PatchLoader {
     return new Prng(hashSeed(this.options.seed, epoch, 0)).shuffle(order);
   }
 
-  /** Batches of one epoch (incomplete last batch dropped). Tensors belong to the caller. */
-  async *epoch(epoch: number): AsyncGenerator<Batch> {
+  /**
+   * Batches of one epoch (incomplete last batch dropped), from the beginning or from `start` (a
+   * batch's `next` and `index + 1`: the same batches follow as in an uninterrupted epoch). Tensors
+   * belong to the caller.
+   */
+  async *epoch(epoch: number, start: EpochStart = { position: 0, batches: 0 }): AsyncGenerator<Batch> {
     const { dataset, batchSize, lrPatch, scale, workers, prefetch, device, degrade, padSmall } = this.options;
+    const order = this.order(epoch);
+    if (!Number.isInteger(start.position) || start.position < 0 || start.position > order.length || !Number.isInteger(start.batches) || start.batches < 0)
+      throw new Error(`PatchLoader: cannot start epoch ${epoch} at position ${start.position} (0..${order.length}) after ${start.batches} batches`);
     this.pool ??= new DecodePool(dataset, workers);
     const pool = this.pool;
-    const order = this.order(epoch);
     const stats: LoaderStats = { epoch, batches: 0, samples: 0, skippedTooSmall: 0, failed: [...this.broken.values()], seconds: 0, samplesPerSecond: 0 };
     this.current = stats;
-    const start = process.hrtime.bigint();
+    const started = process.hrtime.bigint();
     const inFlight = new Map<number, Promise<SampleResult>>();
-    let next = 0;
+    let next = start.position;
+    let batchIndex = start.batches;
     const launch = () => {
       while (next < order.length && inFlight.size < prefetch) {
         const position = next++;
@@ -135,7 +152,7 @@ export class PatchLoader {
     let hrs: HostImage[] = [];
     let lrs: HostImage[] = [];
     let names: string[] = [];
-    for (let position = 0; position < order.length; position++) {
+    for (let position = start.position; position < order.length; position++) {
       launch();
       const result = await inFlight.get(position)!;
       inFlight.delete(position);
@@ -156,22 +173,23 @@ export class PatchLoader {
       if (result.lr) lrs.push(result.lr);
       names.push(result.name);
       if (hrs.length === batchSize) {
-        const batch = this.assemble(hrs, lrs, names, device, degrade, stats.batches);
+        const batch = { ...this.assemble(hrs, lrs, names, device, degrade, batchIndex), index: batchIndex, next: position + 1 };
+        batchIndex++;
         hrs = [];
         lrs = [];
         names = [];
         stats.batches++;
         stats.samples += batchSize;
-        stats.seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        stats.seconds = Number(process.hrtime.bigint() - started) / 1e9;
         stats.samplesPerSecond = stats.samples / stats.seconds;
         yield batch;
       }
     }
-    stats.seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    stats.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     stats.samplesPerSecond = stats.samples / Math.max(stats.seconds, 1e-9);
   }
 
-  private assemble(hrs: HostImage[], lrs: HostImage[], names: string[], device: string, degrade: LoaderOptions['degrade'], batchIndex: number): Batch {
+  private assemble(hrs: HostImage[], lrs: HostImage[], names: string[], device: string, degrade: LoaderOptions['degrade'], batchIndex: number): Omit<Batch, 'index' | 'next'> {
     const stack = (images: HostImage[]) => {
       const { channels, height, width } = images[0];
       const plane = channels * height * width;

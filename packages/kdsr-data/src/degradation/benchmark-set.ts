@@ -5,7 +5,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Tensor, tidy } from '@kdsr/cuda';
 import { listImageFiles } from '../datasets/image-files';
-import { cropToMultiple } from '../image/host-image';
+import { cropToMultiple, HostImage } from '../image/host-image';
 import { decodeImageFile, writeImage } from '../image/io';
 import { degradeClassic } from './classic';
 import { gaussianKernel } from './kernels';
@@ -38,6 +38,23 @@ function pngName(rel: string): string {
   return rel.slice(0, rel.length - path.extname(rel).length) + '.png';
 }
 
+/**
+ * Image `imageIndex` under setting `settingIndex` of a benchmark set: the HR cropped to a multiple of
+ * the scale and its LR (1, 3, h, w), quantised to 8 bits, degraded with the noise stream
+ * RandomStream(seed).fork(settingIndex).fork(imageIndex). Evaluations that synthesise their LR with
+ * this see exactly the images generateBenchmarkSet writes.
+ */
+export function benchmarkPair(rgb: HostImage, setting: TestSetting, settingIndex: number, imageIndex: number, seed = 0): { hr: HostImage; lr: Tensor } {
+  const hr = cropToMultiple(rgb, setting.scale);
+  const lr = tidy(() => {
+    const x = Tensor.fromArray(hr.data, [1, 3, hr.height, hr.width]);
+    const kernel = setting.kernel ? gaussianKernel(setting.kernel) : null;
+    const stream = new RandomStream(seed).fork(settingIndex).fork(imageIndex);
+    return degradeClassic(x, { scale: setting.scale, kernels: kernel, noiseSigma: setting.noise }, { stream }).lr;
+  });
+  return { hr, lr };
+}
+
 export async function generateBenchmarkSet(options: BenchmarkSetOptions): Promise<BenchmarkSetManifest> {
   const seed = options.seed ?? 0;
   const names = new Set<string>();
@@ -48,23 +65,14 @@ export async function generateBenchmarkSet(options: BenchmarkSetOptions): Promis
   const images = await listImageFiles(options.hrDir, { extensions: options.extensions });
   if (images.length === 0) throw new Error(`generateBenchmarkSet: no images in ${options.hrDir}`);
   const scales = [...new Set(options.settings.map((s) => s.scale))];
-  const root = new RandomStream(seed);
-  const settingStreams = options.settings.map((_, j) => root.fork(j));
   for (let i = 0; i < images.length; i++) {
     const rel = images[i];
     const { rgb } = await decodeImageFile(path.join(options.hrDir, rel));
     for (const s of scales) await writeImage(path.join(options.outDir, `HR_x${s}`, pngName(rel)), cropToMultiple(rgb, s));
     for (let j = 0; j < options.settings.length; j++) {
-      const setting = options.settings[j];
-      const hr = cropToMultiple(rgb, setting.scale);
-      const lr = tidy(() => {
-        const x = Tensor.fromArray(hr.data, [1, 3, hr.height, hr.width]);
-        const kernel = setting.kernel ? gaussianKernel(setting.kernel) : null;
-        const stream = settingStreams[j].fork(i);
-        return degradeClassic(x, { scale: setting.scale, kernels: kernel, noiseSigma: setting.noise }, { stream }).lr;
-      });
+      const { lr } = benchmarkPair(rgb, options.settings[j], j, i, seed);
       try {
-        await writeImage(path.join(options.outDir, setting.name, pngName(rel)), lr);
+        await writeImage(path.join(options.outDir, options.settings[j].name, pngName(rel)), lr);
       } finally {
         lr.dispose();
       }

@@ -55,3 +55,38 @@ export function anisotropicSettings(scale = 4, noises: readonly number[] = ANISO
   });
   return out;
 }
+
+/**
+ * Test settings from a short description (command lines, configuration files):
+ * - `gaussian8`: the eight isotropic settings of the scale (×2, ×4);
+ * - `aniso` or `aniso:<noise>`: the nine anisotropic kernels with noise 0, 10, 20 (or the one given);
+ * - `iso:<σ>[:<noise>]`: one isotropic kernel;
+ * - `aniso:<λ1>,<λ2>,<θ in degrees>[:<noise>]`: one anisotropic kernel;
+ * - the name of one of the listed settings, e.g. `iso_x4_s2.6` or `aniso6_x4_n10`.
+ */
+export function parseTestSettings(spec: string, scale: number): TestSetting[] {
+  const number = String.raw`(\d+(?:\.\d+)?)`;
+  const noiseOf = (n: string | undefined) => (n === undefined ? 0 : Number(n));
+  if (spec === 'gaussian8') return gaussian8Settings(scale);
+  if (spec === 'aniso') return anisotropicSettings(scale);
+  let m = new RegExp(`^aniso:${number}$`).exec(spec);
+  if (m) return anisotropicSettings(scale, [Number(m[1])]);
+  m = new RegExp(`^iso:${number}(?::${number})?$`).exec(spec);
+  if (m) {
+    const sigma = Number(m[1]);
+    if (!(sigma > 0)) throw new Error(`test setting '${spec}': σ must be positive`);
+    return [{ name: `iso_x${scale}_s${m[1]}_n${noiseOf(m[2])}`, scale, kernel: { sigmaX: sigma, sigmaY: sigma, theta: 0 }, noise: noiseOf(m[2]) }];
+  }
+  m = new RegExp(`^aniso:${number},${number},${number}(?::${number})?$`).exec(spec);
+  if (m) {
+    const [l1, l2, deg] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (!(l1 > 0 && l2 > 0)) throw new Error(`test setting '${spec}': λ1 and λ2 must be positive`);
+    const noise = noiseOf(m[4]);
+    return [{ name: `aniso_x${scale}_l${m[1]}_${m[2]}_t${m[3]}_n${noise}`, scale, kernel: { sigmaX: l1, sigmaY: l2, theta: (deg * Math.PI) / 180 }, noise }];
+  }
+  const named = [...(GAUSSIAN8[scale] ? gaussian8Settings(scale) : []), ...anisotropicSettings(scale)].find((s) => s.name === spec);
+  if (named) return [named];
+  throw new Error(
+    `unknown test setting '${spec}' at x${scale}: use gaussian8, aniso, aniso:<noise>, iso:<sigma>[:<noise>], aniso:<l1>,<l2>,<theta deg>[:<noise>] or a setting name such as iso_x4_s2.6 or aniso6_x4_n10`,
+  );
+}

@@ -1,0 +1,141 @@
+// Endless training batches in the shape @kdsr/core's trainer asks for (its DataSource interface,
+// met structurally: this package never imports core). Epochs of a PatchLoader follow one another;
+// HR-only data gets its LR from the classic degradation on the fly, one kernel and noise level per
+// batch unless the sampler says perSample. The position {epoch, position, batches} is the whole
+// state: crops come from (seed, epoch, position) in the loader, and the degradation of batch b of
+// epoch e draws from RandomStream(seed).fork(e).fork(b), so a restored source hands out exactly the
+// batches the saved one would have.
+import { Tensor } from '@kdsr/cuda';
+import { ClassicSampler, degradeWithSampler } from '../degradation/samplers';
+import { RandomStream } from '../degradation/random-stream';
+import { datasetLength } from './dataset';
+import { Batch, LoaderOptions, PatchLoader } from './loader';
+
+export interface TrainingSourceOptions extends Omit<LoaderOptions, 'degrade' | 'device'> {
+  /** Degradation draws for HR-only datasets (required for them); paired datasets bring their LR. */
+  sampler?: ClassicSampler;
+  /** Device of the batches handed out (default 'cpu'). */
+  device?: string;
+  /** Device on which patches are stacked and degraded (default 'cpu'). */
+  synthesisDevice?: string;
+}
+
+/** What identifies the stream a position belongs to; a state from another stream is refused. */
+interface StreamIdentity {
+  seed: number;
+  items: number;
+  batchSize: number;
+  lrPatch: number;
+  scale: number;
+  repeat: number;
+}
+
+export interface TrainingSourceState {
+  /** Epoch of the next batch. */
+  epoch: number;
+  /** Position in the epoch's item order where the next batch starts. */
+  position: number;
+  /** Batches already handed out in this epoch (the next batch's number). */
+  batches: number;
+  stream: StreamIdentity;
+}
+
+export class TrainingSource {
+  readonly loader: PatchLoader;
+  private readonly identity: StreamIdentity;
+  private epoch = 0;
+  private position = 0;
+  private batches = 0;
+  private iterator: AsyncGenerator<Batch> | null = null;
+  /** Whether the current iterator started at the beginning of its epoch and has yielded nothing yet. */
+  private freshEpoch = false;
+
+  constructor(private readonly options: TrainingSourceOptions) {
+    if (options.dataset.kind !== 'paired' && !options.sampler) throw new Error('TrainingSource: an HR-only dataset needs a degradation sampler');
+    this.loader = new PatchLoader({ ...options, device: options.synthesisDevice ?? 'cpu' });
+    this.identity = {
+      seed: options.seed ?? 0,
+      items: datasetLength(options.dataset),
+      batchSize: options.batchSize,
+      lrPatch: options.lrPatch,
+      scale: options.scale,
+      repeat: options.repeat ?? 1,
+    };
+  }
+
+  /** The next batch: lr (B, 3, P, P) and hr (B, 3, sP, sP) in [0, 1], owned by the caller. */
+  async nextBatch(): Promise<{ lr: Tensor; hr: Tensor }> {
+    for (;;) {
+      if (!this.iterator) {
+        this.freshEpoch = this.position === 0;
+        this.iterator = this.loader.epoch(this.epoch, { position: this.position, batches: this.batches });
+      }
+      const step = await this.iterator.next();
+      if (!step.done) {
+        this.freshEpoch = false;
+        this.position = step.value.next;
+        this.batches = step.value.index + 1;
+        return this.finish(step.value);
+      }
+      if (this.freshEpoch) {
+        const stats = this.loader.stats();
+        throw new Error(
+          `TrainingSource: epoch ${this.epoch} gave no complete batch of ${this.identity.batchSize} ` +
+            `(${stats?.skippedTooSmall ?? 0} draws too small for a ${this.identity.lrPatch * this.identity.scale}px HR patch, ` +
+            `${stats?.failed.length ?? 0} unreadable images of ${this.identity.items}); use a smaller batch or patch`,
+        );
+      }
+      this.iterator = null;
+      this.epoch++;
+      this.position = 0;
+      this.batches = 0;
+    }
+  }
+
+  /** Synthesises the LR of an HR-only batch and moves both to the output device. */
+  private finish(batch: Batch): { lr: Tensor; hr: Tensor } {
+    let { hr, lr } = batch;
+    if (!lr) {
+      const stream = new RandomStream(this.identity.seed).fork(this.epoch).fork(batch.index);
+      const result = degradeWithSampler(hr, this.options.sampler!, stream, this.identity.scale);
+      result.lrPrequant.dispose();
+      if (result.hr !== hr) hr.dispose();
+      hr = result.hr;
+      lr = result.lr;
+    }
+    const device = this.options.device ?? 'cpu';
+    if (hr.device === device) return { lr, hr };
+    const moved = { lr: lr.to(device), hr: hr.to(device) };
+    lr.dispose();
+    hr.dispose();
+    return moved;
+  }
+
+  saveState(): TrainingSourceState {
+    return { epoch: this.epoch, position: this.position, batches: this.batches, stream: { ...this.identity } };
+  }
+
+  /** Continues from a saveState() value (after a JSON round trip too). */
+  restoreState(state: unknown): void {
+    const s = state as Partial<TrainingSourceState> | null;
+    if (!s || !Number.isInteger(s.epoch) || !Number.isInteger(s.position) || !Number.isInteger(s.batches) || !s.stream)
+      throw new Error(`TrainingSource: not a saved training-source position: ${JSON.stringify(state)}`);
+    const differences = (Object.keys(this.identity) as Array<keyof StreamIdentity>).filter((k) => s.stream![k] !== this.identity[k]);
+    if (differences.length > 0)
+      throw new Error(
+        `TrainingSource: the saved position belongs to another data stream (${differences.map((k) => `${k} ${s.stream![k]} there, ${this.identity[k]} here`).join('; ')})`,
+      );
+    void this.iterator?.return(undefined);
+    this.iterator = null;
+    this.epoch = s.epoch!;
+    this.position = s.position!;
+    this.batches = s.batches!;
+  }
+
+  /** Stops the decoding workers. */
+  async close(): Promise<void> {
+    await this.iterator?.return(undefined);
+    this.iterator = null;
+    await this.loader.close();
+  }
+}
