@@ -1,9 +1,26 @@
 // The kdsr command line: parses arguments and calls the packages; no logic of its own.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { PresetName } from '@kdsr/core';
+import { convertCheckpoint } from './commands/convert';
+import { evaluate, formatEvalReport } from './commands/eval';
 import { collectInfo, formatInfo } from './commands/info';
+import { makeBenchmark } from './commands/make-benchmark';
+import { packLmdb } from './commands/pack-lmdb';
+import { formatScanReport, scan } from './commands/scan';
+import { train } from './commands/train';
+import { upscaleImages } from './commands/upscale';
+import { collect, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, positiveInt, positiveNumber, subImages } from './options';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { version } = require('../package.json') as { version: string };
+
+const deviceOption = () => new Option('--device <device>', 'cpu or cuda:<n>').default('cpu');
+const scaleOption = (what: string) => numberChoices(new Option('--scale <s>', what), [2, 3, 4, 8]);
+const tileOptions = (command: Command) =>
+  command
+    .addOption(new Option('--tile <n>', 'tile size in LR pixels (0: whole image)').argParser(nonNegativeInt).default(256))
+    .addOption(new Option('--tile-pad <n>', 'LR pixels of context around each tile').argParser(nonNegativeInt).default(16))
+    .option('--ensemble', 'average the 8 flips/rotations (x8 self-ensemble, 8 times slower)', false);
 
 export function createProgram(): Command {
   const program = new Command();
@@ -16,6 +33,116 @@ export function createProgram(): Command {
     .action((options: { json?: boolean }) => {
       const info = collectInfo(version);
       process.stdout.write((options.json ? JSON.stringify(info, null, 2) : formatInfo(info)) + '\n');
+    });
+
+  program
+    .command('train')
+    .description('train the teacher (stage 1) or distil the student from it (stage 2) on HR images with synthesised degradations')
+    .addOption(numberChoices(new Option('--stage <stage>', '1: teacher, 2: student'), [1, 2]).makeOptionMandatory())
+    .requiredOption('--data <path>', 'training HR images: a folder, or an LMDB file from kdsr pack-lmdb')
+    .requiredOption('--out <dir>', 'folder for checkpoints (teacher.safetensors / student.safetensors) and logs')
+    .option('--teacher <checkpoint>', 'stage 2: the trained teacher (default <out>/teacher.safetensors)')
+    .addOption(new Option('--preset <name>', 'network size (default M)').choices(['M', 'L', 'GAN']))
+    .addOption(new Option('--n-feats <n>', 'feature channels (overrides the preset)').argParser(positiveInt))
+    .addOption(new Option('--n-blocks <n>', 'IDR-DCRB blocks of the generator (overrides the preset)').argParser(nonNegativeInt))
+    .addOption(new Option('--n-resblocks <n>', 'residual blocks of the encoder (overrides the preset)').argParser(nonNegativeInt))
+    .addOption(scaleOption('upscaling factor (default 4; stage 2: the teacher\'s)'))
+    .addOption(new Option('--batch <n>', 'batch size').argParser(positiveInt).default(16))
+    .addOption(new Option('--patch <n>', 'LR patch size (HR patches are patch x scale)').argParser(positiveInt).default(48))
+    .addOption(new Option('--steps <n>', 'total number of updates (a resumed run continues up to it)').argParser(positiveInt).default(500_000))
+    .addOption(new Option('--lr <rate>', 'Adam learning rate').argParser(positiveNumber).default(2e-4))
+    .addOption(new Option('--lr-decay <schedule>', 'none, step:<every>:<gamma> or multistep:<m1>,<m2>,...:<gamma>').argParser(lrDecay).default(lrDecay('step:125000:0.5'), 'step:125000:0.5'))
+    .addOption(new Option('--degradation <kind>', 'iso: isotropic Gaussian blur; aniso: anisotropic blur and noise').choices(['iso', 'aniso']).default('iso'))
+    .addOption(new Option('--noise <level>', 'training noise level N, noise sigma ~ U(0, N) (default 0 for iso, 25 for aniso)').argParser(nonNegativeNumber))
+    .addOption(new Option('--kd-weight <w>', 'stage 2: weight of the distillation loss').argParser(nonNegativeNumber).default(1))
+    .addOption(new Option('--warmup-steps <n>', 'stage 2: first updates with the distillation loss alone').argParser(nonNegativeInt).default(0))
+    .option('--val <folder>', 'validation HR images (PSNR on synthesised LR)')
+    .addOption(new Option('--val-every <n>', 'validate every n updates (default 1000)').argParser(positiveInt))
+    .option('--val-setting <setting>', 'validation degradation (default iso:<0.65 x scale> or aniso:4.0,1.5,120:10; see kdsr eval)')
+    .addOption(new Option('--save-every <n>', 'write a checkpoint every n updates (and at the end)').argParser(positiveInt).default(1000))
+    .addOption(new Option('--log-every <n>', 'print the losses every n updates').argParser(positiveInt).default(100))
+    .option('--resume', 'continue the run saved in --out', false)
+    .addOption(deviceOption())
+    .addOption(new Option('--seed <n>', 'seed of the weights, crops and degradations').argParser(nonNegativeInt).default(0))
+    .addOption(new Option('--workers <n>', 'image decoding threads (default: CPU count - 1)').argParser(positiveInt))
+    .action(async (options: Parameters<typeof train>[0] & { preset?: PresetName }) => {
+      await train(options);
+    });
+
+  tileOptions(
+    program
+      .command('upscale')
+      .description('super-resolve images with a student checkpoint')
+      .argument('<input...>', 'image files or folders')
+      .requiredOption('--model <checkpoint>', 'a kdsr .safetensors checkpoint or an official .pth')
+      .option('--out <path>', 'output folder, or an image file for one input (default: beside each input as <name>_x<s>.png)'),
+  )
+    .addOption(deviceOption())
+    .action(async (inputs: string[], options: Parameters<typeof upscaleImages>[1]) => {
+      await upscaleImages(inputs, options);
+    });
+
+  tileOptions(
+    program
+      .command('eval')
+      .description('PSNR/SSIM of a checkpoint on HR images under fixed synthesised degradations')
+      .requiredOption('--model <checkpoint>', 'a kdsr .safetensors checkpoint or an official .pth')
+      .requiredOption('--hr <folder>', 'HR test images')
+      .option(
+        '--setting <setting>',
+        'gaussian8, aniso, aniso:<noise>, iso:<sigma>[:<noise>], aniso:<l1>,<l2>,<theta deg>[:<noise>] or a setting name (repeatable; default gaussian8)',
+        collect,
+      )
+      .addOption(scaleOption("check the model's upscaling factor")),
+  )
+    .addOption(new Option('--seed <n>', 'seed of the LR noise (as kdsr make-benchmark)').argParser(nonNegativeInt).default(0))
+    .addOption(deviceOption())
+    .option('--json', 'print the per-image scores as JSON', false)
+    .action(async (options: Omit<Parameters<typeof evaluate>[0], 'settings'> & { setting?: string[] }) => {
+      const report = await evaluate({ ...options, settings: options.setting ?? ['gaussian8'] });
+      process.stdout.write((options.json ? JSON.stringify(report, null, 2) : formatEvalReport(report)) + '\n');
+    });
+
+  program
+    .command('convert')
+    .description('convert an official PyTorch checkpoint (.pt / .pth) to a kdsr safetensors file')
+    .argument('<input>', 'the .pth file')
+    .argument('<output>', 'the .safetensors file to write')
+    .action((input: string, output: string) => {
+      process.stdout.write(convertCheckpoint(input, output) + '\n');
+    });
+
+  program
+    .command('make-benchmark')
+    .description('write the LR images of fixed test settings for an HR folder')
+    .requiredOption('--hr <folder>', 'HR images')
+    .requiredOption('--out <dir>', 'output folder: HR_x<s>/, one folder per setting, manifest.json')
+    .addOption(scaleOption('downscaling factor').default(4))
+    .option('--setting <setting>', 'as in kdsr eval (repeatable; default gaussian8)', collect)
+    .addOption(new Option('--seed <n>', 'seed of the LR noise').argParser(nonNegativeInt).default(0))
+    .action(async (options: { hr: string; out: string; scale: number; setting?: string[]; seed: number }) => {
+      process.stdout.write((await makeBenchmark({ ...options, settings: options.setting ?? ['gaussian8'] })) + '\n');
+    });
+
+  program
+    .command('pack-lmdb')
+    .description('pack an image folder into an LMDB file for fast training reads')
+    .argument('<folder>', 'images to pack')
+    .argument('<output>', 'the LMDB file to create')
+    .addOption(new Option('--sub-images <size:step[:threshold]>', 'cut images into overlapping sub-images, e.g. 480:240').argParser(subImages))
+    .action(async (folder: string, output: string, options: { subImages?: { size: number; step: number; threshold: number } }) => {
+      process.stdout.write((await packLmdb(folder, output, options)) + '\n');
+    });
+
+  program
+    .command('scan')
+    .description('decode every image of a folder or LMDB once and list the unreadable ones (exit code 1 if any)')
+    .argument('<path>', 'a folder or an LMDB file')
+    .addOption(new Option('--workers <n>', 'decoding threads (default: CPU count - 1)').argParser(positiveInt))
+    .action(async (location: string, options: { workers?: number }) => {
+      const report = await scan(location, options);
+      process.stdout.write(formatScanReport(location, report) + '\n');
+      if (report.corrupt.length > 0) process.exitCode = 1;
     });
 
   return program;

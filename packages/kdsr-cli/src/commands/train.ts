@@ -1,0 +1,239 @@
+// `kdsr train`: stage 1 trains the teacher, stage 2 distils a student from a trained teacher, on an
+// HR folder or LMDB with the classic degradation synthesised per batch (@kdsr/data's
+// TrainingSource feeding @kdsr/core's Trainer). Beside the checkpoints, `stage<k>.run.json` records
+// what decides the batches and the network, so --resume refuses to continue a different run; the
+// checkpoint itself holds weights, Adam state and the data position, so a resumed run makes
+// exactly the updates of an uninterrupted one.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  ADAM_BETAS_CLASSIC,
+  checkpointPaths,
+  KdsrConfig,
+  kdsrConfig,
+  KdsrStudent,
+  KdsrTeacher,
+  loadKdsrModel,
+  LrSchedule,
+  PresetName,
+  ProgressEvent,
+  studentFromTeacher,
+  Trainer,
+} from '@kdsr/core';
+import { ClassicSampler, parseTestSettings, TrainingSource } from '@kdsr/data';
+import { meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
+import { Progress } from '../progress';
+import { openDatasetPath } from '../dataset-path';
+
+export interface TrainOptions {
+  stage: 1 | 2;
+  data: string;
+  out: string;
+  teacher?: string;
+  preset?: PresetName;
+  nFeats?: number;
+  nBlocks?: number;
+  nResblocks?: number;
+  scale?: number;
+  batch: number;
+  patch: number;
+  steps: number;
+  lr: number;
+  lrDecay: LrSchedule;
+  degradation: 'iso' | 'aniso';
+  /** Training noise level N (σn ~ U(0, N)); default 0 for iso, 25 for aniso. */
+  noise?: number;
+  kdWeight: number;
+  warmupSteps: number;
+  val?: string;
+  /** Validate every this many updates (default 1000). */
+  valEvery?: number;
+  valSetting?: string;
+  saveEvery: number;
+  logEvery: number;
+  resume: boolean;
+  device: string;
+  seed: number;
+  workers?: number;
+}
+
+/** What decides the batches and the network: a resumed run must match it. */
+interface RunDescription {
+  stage: 1 | 2;
+  data: string;
+  teacher: string | null;
+  scale: number;
+  batch: number;
+  patch: number;
+  seed: number;
+  degradation: 'iso' | 'aniso';
+  noise: number;
+  network: Pick<KdsrConfig, 'nFeats' | 'nBlocks' | 'nResblocks'>;
+}
+
+/** The default validation setting: the Gaussian8 middle (σ 2.6 at ×4, 1.3 at ×2) scaled to other factors, or KDSR-classic's anisotropic validation kernel with noise 10. */
+function defaultValSetting(degradation: 'iso' | 'aniso', scale: number): string {
+  return degradation === 'iso' ? `iso:${Number(Math.min(4, 0.65 * scale).toFixed(2))}` : 'aniso:4.0,1.5,120:10';
+}
+
+function buildModels(options: TrainOptions): { teacher: KdsrTeacher; student?: KdsrStudent; preset: string; teacherFile: string | null } {
+  const sized = options.nFeats !== undefined || options.nBlocks !== undefined || options.nResblocks !== undefined;
+  if (options.stage === 1) {
+    if (options.teacher) throw new Error('--teacher is for stage 2 (stage 1 trains the teacher)');
+    const config = kdsrConfig(options.preset ?? 'M', { scale: options.scale ?? 4, nFeats: options.nFeats, nBlocks: options.nBlocks, nResblocks: options.nResblocks });
+    return { teacher: new KdsrTeacher(config, { seed: options.seed, device: options.device }), preset: sized ? 'custom' : (options.preset ?? 'M'), teacherFile: null };
+  }
+  if (options.preset || sized) throw new Error('stage 2 takes the network size from the teacher: drop --preset and --n-feats/--n-blocks/--n-resblocks');
+  const teacherFile = path.resolve(options.teacher ?? path.join(options.out, 'teacher.safetensors'));
+  if (!fs.existsSync(teacherFile)) throw new Error(`stage 2 needs a trained teacher: ${teacherFile} not found (pass --teacher <checkpoint>)`);
+  const { model, info } = loadKdsrModel(teacherFile, { device: options.device });
+  if (!(model instanceof KdsrTeacher)) {
+    model.dispose();
+    throw new Error(`${teacherFile} is a ${info.role} checkpoint; stage 2 needs the stage-1 teacher`);
+  }
+  if (options.scale !== undefined && options.scale !== model.config.scale) {
+    model.dispose();
+    throw new Error(`--scale ${options.scale} does not match the teacher's x${model.config.scale}`);
+  }
+  return { teacher: model, student: studentFromTeacher(model, { seed: options.seed, device: options.device }), preset: info.preset, teacherFile };
+}
+
+function checkResumable(file: string, run: RunDescription): void {
+  if (!fs.existsSync(file)) throw new Error(`cannot resume: ${file} not found (it is written when a run starts)`);
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as RunDescription;
+  const differences = (Object.keys(run) as Array<keyof RunDescription>)
+    .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(run[k]))
+    .map((k) => `${k}: ${JSON.stringify(saved[k])} in the saved run, ${JSON.stringify(run[k])} now`);
+  if (differences.length > 0) throw new Error(`cannot resume a different run (${file}):\n  ${differences.join('\n  ')}`);
+}
+
+function formatProgress(e: ProgressEvent, steps: number): string {
+  const parts = e.losses.kd !== undefined ? ` (l1 ${e.losses.l1?.toFixed(5) ?? '-'}, kd ${e.losses.kd.toFixed(5)})` : '';
+  return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`;
+}
+
+export async function train(options: TrainOptions): Promise<void> {
+  if (!options.val && (options.valEvery !== undefined || options.valSetting !== undefined)) throw new Error('--val-every and --val-setting need --val <HR folder>');
+  fs.mkdirSync(options.out, { recursive: true });
+  const role = options.stage === 1 ? 'teacher' : 'student';
+  const base = path.join(options.out, role);
+  const files = checkpointPaths(base);
+  const runFile = path.join(options.out, `stage${options.stage}.run.json`);
+  if (!options.resume && fs.existsSync(files.weights)) throw new Error(`${files.weights} exists: pass --resume to continue that run, or choose another --out`);
+  if (options.resume && !fs.existsSync(files.weights)) throw new Error(`nothing to resume: ${files.weights} not found`);
+
+  const dataset = await openDatasetPath(options.data);
+  const { teacher, student, preset, teacherFile } = buildModels(options);
+  const model = student ?? teacher;
+  const scale = model.config.scale;
+  const noise = options.noise ?? (options.degradation === 'aniso' ? 25 : 0);
+  const run: RunDescription = {
+    stage: options.stage,
+    data: path.resolve(options.data),
+    teacher: teacherFile,
+    scale,
+    batch: options.batch,
+    patch: options.patch,
+    seed: options.seed,
+    degradation: options.degradation,
+    noise,
+    network: { nFeats: model.config.nFeats, nBlocks: model.config.nBlocks, nResblocks: model.config.nResblocks },
+  };
+  if (options.resume) checkResumable(runFile, run);
+
+  const source = new TrainingSource({
+    dataset,
+    batchSize: options.batch,
+    lrPatch: options.patch,
+    scale,
+    seed: options.seed,
+    workers: options.workers ?? Math.max(1, os.cpus().length - 1),
+    sampler: new ClassicSampler({ blur: options.degradation, noiseLevel: noise }),
+    device: options.device,
+  });
+  const valSetting = options.val ? parseTestSettings(options.valSetting ?? defaultValSetting(options.degradation, scale), scale) : null;
+  if (valSetting && valSetting.length !== 1) throw new Error(`--val-setting must name one setting, '${options.valSetting}' has ${valSetting.length}`);
+  const valPairs = options.val && valSetting ? (await testPairs(options.val, valSetting, 0))[0] : [];
+  const trainer = new Trainer({
+    stage: options.stage,
+    teacher,
+    student,
+    data: source,
+    preset,
+    optimizer: { lr: options.lr, ...ADAM_BETAS_CLASSIC },
+    schedule: options.lrDecay,
+    kd: { weight: options.kdWeight },
+    warmupSteps: options.warmupSteps,
+    validation: valSetting
+      ? {
+          every: options.valEvery ?? 1000,
+          run: (m) => meanScores(valPairs.map((p) => scoreImage(superResolve(m, p.lr, p.hr, { tile: 256, overlap: 16 }), p.hr, scale))).psnr,
+        }
+      : undefined,
+  });
+
+  const logFile = path.join(options.out, `stage${options.stage}.log.jsonl`);
+  const record = (entry: Record<string, unknown>) => fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+  let progress: Progress | null = null;
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    progress?.log('interrupted: finishing this update and saving a checkpoint (press Ctrl-C again to quit at once)');
+    process.once('SIGINT', () => process.exit(130));
+  };
+  try {
+    if (options.resume) {
+      trainer.loadCheckpoint(base);
+      process.stdout.write(`resuming stage ${options.stage} from update ${trainer.updates} (${files.weights})\n`);
+    } else fs.writeFileSync(runFile, JSON.stringify(run, null, 2) + '\n');
+    if (trainer.updates >= options.steps) {
+      process.stdout.write(`already at update ${trainer.updates} of --steps ${options.steps}: nothing to do\n`);
+      return;
+    }
+    const parameters = model.parameters().reduce((n, p) => n + p.value.size, 0);
+    process.stdout.write(
+      `stage ${options.stage}: ${role} ${preset} (${model.config.nFeats} features, ${model.config.nBlocks} blocks, ${model.config.nResblocks} encoder res-blocks, x${scale}, ` +
+        `${parameters.toLocaleString('en-US')} parameters) on ${options.device}; ${options.degradation} degradation, noise ${noise}; ` +
+        `batch ${options.batch} of ${options.patch}px LR patches from ${options.data}\n`,
+    );
+    progress = new Progress(`stage ${options.stage} [{bar}] {value}/{total} | loss {loss} | lr {lr} | {sps} samples/s | ETA {eta_formatted}`, options.steps, trainer.updates, {
+      loss: '-',
+      lr: '-',
+      sps: '-',
+    });
+    const bar = progress;
+    trainer.on('progress', (e) => {
+      bar.update(e.step, { loss: e.losses.total.toFixed(5), lr: e.lr.toExponential(2), sps: e.samplesPerSecond.toFixed(1) });
+      if (e.step % options.logEvery === 0 || e.step === options.steps) {
+        bar.log(formatProgress(e, options.steps));
+        record({ type: 'progress', ...e });
+      }
+    });
+    trainer.on('validation', (e) => {
+      bar.log(`step ${e.step}  validation PSNR ${e.value.toFixed(3)} dB (${options.val}, ${valSetting![0].name})`);
+      record({ type: 'validation', step: e.step, psnr: e.value, setting: valSetting![0].name });
+    });
+    trainer.on('checkpoint', (e) => {
+      bar.log(`step ${e.step}  checkpoint ${e.path}`);
+      record({ type: 'checkpoint', ...e });
+    });
+    process.once('SIGINT', onInterrupt);
+    while (trainer.updates < options.steps && !interrupted) {
+      await trainer.step();
+      if (trainer.updates % options.saveEvery === 0 || trainer.updates === options.steps || interrupted) trainer.saveCheckpoint(base);
+    }
+    if (interrupted) {
+      progress.log(`stopped at update ${trainer.updates}; continue with the same command and --resume`);
+      process.exitCode = 130;
+    }
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+    progress?.stop();
+    await source.close();
+    trainer.dispose();
+    teacher.dispose();
+    student?.dispose();
+    for (const p of valPairs) p.lr.dispose();
+  }
+}

@@ -1,0 +1,87 @@
+// Shared test helpers: running the built binary, fixtures beside the repository, synthetic images.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import sharp from 'sharp';
+import { loadSafetensors } from '@kdsr/cuda';
+
+export const bin = path.resolve(__dirname, '..', 'dist', 'bin.js');
+
+/** ../shared/fixtures beside the repository (override with KDSR_FIXTURES). */
+export function fixturesDir(): string {
+  const dir = process.env.KDSR_FIXTURES ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures');
+  if (!fs.existsSync(dir)) throw new Error(`fixtures not found at ${dir}; set KDSR_FIXTURES`);
+  return dir;
+}
+
+export interface KdsrRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/bin.js ...args` in `cwd` and returns its exit status and output. */
+export function kdsr(args: readonly string[], cwd: string): KdsrRun {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs kdsr and fails the test with its output unless it exits with 0. */
+export function kdsrOk(args: readonly string[], cwd: string): string {
+  const r = kdsr(args, cwd);
+  if (r.status !== 0) throw new Error(`kdsr ${args.join(' ')} exited with ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function scratchDir(): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-cli-test-'));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32) in [0, 1). */
+export function randomArray(n: number, seed: number): Float64Array {
+  let a = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  return out;
+}
+
+/** An RGB(A) PNG written by sharp: smooth shapes plus texture, so blur and SR have something to do. */
+export async function writeTestPng(file: string, width: number, height: number, seed: number, options: { alpha?: (x: number, y: number) => number; bits16?: boolean } = {}): Promise<void> {
+  const channels = options.alpha ? 4 : 3;
+  const max = options.bits16 ? 65535 : 255;
+  const noise = randomArray(width * height * 3, seed);
+  const samples = options.bits16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      for (let c = 0; c < 3; c++) {
+        const v = 0.5 + 0.3 * Math.sin((x + 2 * c + seed) / 5) * Math.cos((y - c) / 7) + 0.2 * (noise[3 * p + c] - 0.5);
+        samples[p * channels + c] = Math.round(Math.min(Math.max(v, 0), 1) * max);
+      }
+      if (options.alpha) samples[p * channels + 3] = Math.round(options.alpha(x, y) * max);
+    }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await sharp(samples, { raw: { width, height, channels } })
+    .toColourspace(options.bits16 ? 'rgb16' : 'srgb')
+    .png()
+    .toFile(file);
+}
+
+/** The tensors of a safetensors file as raw bytes by name. */
+export function tensorBytes(file: string): Map<string, Buffer> {
+  const { tensors } = loadSafetensors(file);
+  const out = new Map<string, Buffer>();
+  for (const [name, t] of tensors) {
+    out.set(name, Buffer.from(t.toArray().buffer));
+    t.dispose();
+  }
+  return out;
+}
