@@ -1,13 +1,12 @@
 // The kdsr command line: parses arguments and calls the packages; no logic of its own.
 import { Command, Option } from 'commander';
-import type { PresetName } from '@kdsr/core';
 import { convertCheckpoint } from './commands/convert';
 import { evaluate, formatEvalReport } from './commands/eval';
 import { collectInfo, formatInfo } from './commands/info';
 import { makeBenchmark } from './commands/make-benchmark';
 import { packLmdb } from './commands/pack-lmdb';
 import { formatScanReport, scan } from './commands/scan';
-import { train } from './commands/train';
+import { train, TrainOptions } from './commands/train';
 import { upscaleImages } from './commands/upscale';
 import { collect, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, positiveInt, positiveNumber, subImages } from './options';
 
@@ -65,7 +64,7 @@ export function createProgram(): Command {
     .addOption(deviceOption())
     .addOption(new Option('--seed <n>', 'seed of the weights, crops and degradations').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--workers <n>', 'image decoding threads (default: CPU count - 1)').argParser(positiveInt))
-    .action(async (options: Parameters<typeof train>[0] & { preset?: PresetName }) => {
+    .action(async (options: TrainOptions) => {
       await train(options);
     });
 

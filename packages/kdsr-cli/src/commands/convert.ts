@@ -7,5 +7,5 @@ export function convertCheckpoint(input: string, output: string): string {
   if (!output.endsWith('.safetensors')) throw new Error(`${output}: the output must be a .safetensors file`);
   const info = importTorchCheckpoint(input, output);
   const { nFeats, nBlocks, nResblocks, scale } = info.config;
-  return `${input}${info.entry ? ` ('${info.entry}')` : ''} -> ${output}: ${info.role} ${info.preset} x${scale} (${nFeats} features, ${nBlocks} blocks, ${nResblocks} encoder res-blocks)`;
+  return `${input}${info.entry ? ` ('${info.entry}')` : ''} -> ${output}: ${info.role} ${info.preset} x${scale} (n_feats ${nFeats}, n_blocks ${nBlocks}, n_resblocks ${nResblocks})`;
 }

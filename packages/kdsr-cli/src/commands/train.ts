@@ -78,10 +78,14 @@ function defaultValSetting(degradation: 'iso' | 'aniso', scale: number): string 
 }
 
 function buildModels(options: TrainOptions): { teacher: KdsrTeacher; student?: KdsrStudent; preset: string; teacherFile: string | null } {
-  const sized = options.nFeats !== undefined || options.nBlocks !== undefined || options.nResblocks !== undefined;
+  // Only the sizes given override the preset's.
+  const sizes = Object.fromEntries(
+    (['nFeats', 'nBlocks', 'nResblocks'] as const).filter((k) => options[k] !== undefined).map((k) => [k, options[k]]),
+  ) as Partial<Pick<KdsrConfig, 'nFeats' | 'nBlocks' | 'nResblocks'>>;
+  const sized = Object.keys(sizes).length > 0;
   if (options.stage === 1) {
     if (options.teacher) throw new Error('--teacher is for stage 2 (stage 1 trains the teacher)');
-    const config = kdsrConfig(options.preset ?? 'M', { scale: options.scale ?? 4, nFeats: options.nFeats, nBlocks: options.nBlocks, nResblocks: options.nResblocks });
+    const config = kdsrConfig(options.preset ?? 'M', { scale: options.scale ?? 4, ...sizes });
     return { teacher: new KdsrTeacher(config, { seed: options.seed, device: options.device }), preset: sized ? 'custom' : (options.preset ?? 'M'), teacherFile: null };
   }
   if (options.preset || sized) throw new Error('stage 2 takes the network size from the teacher: drop --preset and --n-feats/--n-blocks/--n-resblocks');
@@ -193,7 +197,7 @@ export async function train(options: TrainOptions): Promise<void> {
     }
     const parameters = model.parameters().reduce((n, p) => n + p.value.size, 0);
     process.stdout.write(
-      `stage ${options.stage}: ${role} ${preset} (${model.config.nFeats} features, ${model.config.nBlocks} blocks, ${model.config.nResblocks} encoder res-blocks, x${scale}, ` +
+      `stage ${options.stage}: ${role} ${preset} (n_feats ${model.config.nFeats}, n_blocks ${model.config.nBlocks}, n_resblocks ${model.config.nResblocks}, x${scale}, ` +
         `${parameters.toLocaleString('en-US')} parameters) on ${options.device}; ${options.degradation} degradation, noise ${noise}; ` +
         `batch ${options.batch} of ${options.patch}px LR patches from ${options.data}\n`,
     );
