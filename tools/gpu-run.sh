@@ -94,6 +94,10 @@ for (const [name, key, floor] of rows) {
   console.log(`${name.padEnd(28)} kdsr ${k[key].toFixed(3)} ms,${ratio}${f}`);
 }
 JS
+  say "benchmark: degradation synthesis on the GPU (@kdsr/data)"
+  KDSR_DATASETS="${KDSR_DATASETS:-$repo/shared/datasets/train}" "$node" packages/kdsr-data/dist/bench/degradation-bench.js --device cuda:0 \
+    > "$out/bench-data-gpu.md" 2> "$out/bench-data-gpu.err" || { say "degradation benchmark failed"; tail -5 "$out/bench-data-gpu.err" | tee -a "$log"; status=1; }
+  cat "$out/bench-data-gpu.md" | tee -a "$log"
 fi
 say "logs in $out"
 exit $status

@@ -117,6 +117,11 @@ file(GLOB_RECURSE KDSR_CUDA_SOURCES CONFIGURE_DEPENDS
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cc"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cudnn.cc")
 add_library(kdsr_cuda_backend OBJECT ${KDSR_CUDA_SOURCES})
+# The CUDA twins of the bit-for-bit ops (KDSR_BITWISE_OPS, CMakeLists.txt): no FMA contraction.
+foreach(op IN LISTS KDSR_BITWISE_OPS)
+  set_source_files_properties("${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/${op}/${op}_cuda.cu" PROPERTIES
+    COMPILE_OPTIONS "--fmad=false;-Xcompiler=-ffp-contract=off" COMPILE_DEFINITIONS KDSR_NO_FP_CONTRACT)
+endforeach()
 target_include_directories(kdsr_cuda_backend SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS} "${KDSR_CUDNN_INCLUDE_DIR}" "${KDSR_CUBLAS_INCLUDE_DIR}")
 target_compile_options(kdsr_cuda_backend PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -O3>

@@ -1,6 +1,8 @@
 // Every op on 'cuda:0' against the CPU backend (the reference) on random shapes, forward and backward,
-// plus the ops fixtures, determinism, and the caching allocator's statistics and out-of-memory path.
-// Runs in strict FP32 (setCudaMath('fp32')). On a machine without a GPU it is skipped with a note.
+// plus the ops and degradation fixtures, determinism, and the caching allocator's statistics and
+// out-of-memory path. diff_jpeg and random_poisson must equal the CPU bit for bit (same arithmetic,
+// same Philox stream). Runs in strict FP32 (setCudaMath('fp32')). On a machine without a GPU it is
+// skipped with a note.
 import { Attrs, emptyCache, fill, memory, runOp, setCudaMath, cudaMath, Tensor, tidy } from '../src/ts';
 import { fixtureTensor, randomArray, relativeError } from './helpers';
 import { describeGpu } from './cuda-gpu';
@@ -50,6 +52,26 @@ function dyn(name: string, x: number[], k: number, padding: 'zero' | 'reflect', 
 
 function withOutput(op: string, forward: string, shape: number[], attrs: Attrs = {}): Case {
   return { name: op, op, make: () => [rnd(shape), first(forward, [rnd(shape)], attrs)], attrs, tol: B };
+}
+
+/** A banded (rows, cols) matrix like a resize matrix: `width` taps around the diagonal, every 5th row all zero. */
+function banded(rows: number, cols: number, width: number): Tensor {
+  const r = randomArray(rows * cols, seed++);
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    if (i % 5 === 3) continue;
+    const centre = Math.floor(((i + 0.5) * cols) / rows);
+    for (let j = Math.max(0, centre - width); j <= Math.min(cols - 1, centre + width); j++) data[i * cols + j] = r[i * cols + j];
+  }
+  return Tensor.fromArray(data, [rows, cols]);
+}
+
+/** Poisson rates across both algorithms (Knuth below 10, PTRS from 10) and zero. */
+function poissonRates(shape: number[]): Tensor {
+  const scales = [0, 0.3, 4, 9.99, 10, 37.5, 300, 1e5];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const u = randomArray(n, seed++, 0, 1);
+  return Tensor.fromArray(Float32Array.from(u, (v, i) => v * scales[i % scales.length]), shape);
 }
 
 const cases: Case[] = [
@@ -120,6 +142,19 @@ const cases: Case[] = [
   { name: 'clamp', op: 'clamp', make: () => [rnd([3, 50], -2, 2)], attrs: { min: -0.5, max: 0.75 }, tol: 0 },
   { name: 'clamp_backward', op: 'clamp_backward', make: () => [rnd([3, 50]), rnd([3, 50], -2, 2)], attrs: { min: -0.5, max: 0.75 }, tol: 0 },
   { name: 'quantize', op: 'quantize', make: () => [rnd([3, 1000], -0.2, 1.2)], attrs: { levels: 255 }, tol: 0 },
+  { name: 'resize_separable (spans, all-zero rows)', op: 'resize_separable', make: () => [rnd([2, 3, 40, 30]), banded(17, 40, 3), banded(50, 30, 2)], tol: F },
+  { name: 'resize_separable 4x shrink of 256x192', op: 'resize_separable', make: () => [rnd([4, 3, 256, 192]), banded(64, 256, 8), banded(48, 192, 8)], tol: F },
+  { name: 'resize_separable 1 -> 7 columns', op: 'resize_separable', make: () => [rnd([1, 2, 5, 1]), banded(9, 5, 2), rnd([7, 1])], tol: F },
+  {
+    name: 'diff_jpeg with coefficients, padded to 16 (bit for bit)',
+    op: 'diff_jpeg',
+    make: () => [rnd([4, 3, 37, 53], 0, 1), Tensor.fromArray([1, 30, 57.3, 99.5], [4])],
+    attrs: { need_coefficients: true },
+    tol: 0,
+  },
+  { name: 'diff_jpeg 96x128 (bit for bit)', op: 'diff_jpeg', make: () => [rnd([3, 3, 96, 128], 0, 1), Tensor.fromArray([12.5, 49.99, 95], [3])], tol: 0 },
+  { name: 'random_poisson (bit for bit)', op: 'random_poisson', make: () => [poissonRates([4, 3, 96, 96])], attrs: { seed: 2 ** 40 + 3, offset: 2 ** 33 + 5 }, tol: 0 },
+  { name: 'random_poisson, seed 0, offset 0 (bit for bit)', op: 'random_poisson', make: () => [poissonRates([1001])], attrs: { seed: 0, offset: 0 }, tol: 0 },
 ];
 
 // Ops without tensor inputs: the device is an attribute, the stream must be the CPU's exactly.
@@ -201,6 +236,38 @@ describeGpu('CUDA parity with the CPU backend', (device) => {
       close(first('linear', [fx('linear_bias.x'), fx('linear_bias.weight'), fx('linear_bias.bias')]), 'linear_bias.y', F);
       close(first('kd_loss', [fx('kd.student'), fx('kd.teacher')], { tau: 0.15 }), 'kd.loss', F);
       close(first('l1_loss', [fx('l1.a'), fx('l1.b')]), 'l1.loss', F);
+    });
+  });
+
+  test('matches the degradation fixtures (imresize by resize_separable; diff_jpeg outputs and exact coefficients)', () => {
+    tidy(() => {
+      const R = 'realesrgan.safetensors';
+      const fx = (name: string) => fixtureTensor(R, name).to(device);
+      const close = (t: Tensor | null, name: string, tol: number) => expect(relativeError(t!.toArray(), fixtureTensor(R, name).toArray())).toBeLessThanOrEqual(tol);
+      for (const c of ['down4', 'down3', 'scale_0p6'])
+        close(first('resize_separable', [fx('resize.input'), fx(`imresize.${c}.matrix_h`), fx(`imresize.${c}.matrix_w`)]), `imresize.${c}`, F);
+      const [y, coefY, coefCb, coefCr] = runOp('diff_jpeg', [fx('jpeg.input'), fx('jpeg.quality')], { need_coefficients: true });
+      close(y, 'jpeg.output', F);
+      for (const [t, name] of [
+        [coefY, 'jpeg.coef_y'],
+        [coefCb, 'jpeg.coef_cb'],
+        [coefCr, 'jpeg.coef_cr'],
+      ] as const) {
+        expect(t!.shape).toEqual(fixtureTensor(R, name).shape);
+        close(t, name, 0);
+      }
+      close(first('diff_jpeg', [fx('jpeg_const.input'), fx('jpeg_const.quality')]), 'jpeg_const.output', F);
+    });
+  });
+
+  test('not checked on the GPU: a bad quality or rate gives NaN where the CPU throws', () => {
+    tidy(() => {
+      const y = first('diff_jpeg', [rnd([2, 3, 16, 16], 0, 1).to(device), Tensor.fromArray([50, 0], [2]).to(device)]).toArray();
+      expect(y.slice(0, 768).every((v) => v >= 0 && v <= 1)).toBe(true);
+      expect(y.slice(768).every((v) => Number.isNaN(v))).toBe(true);
+      const counts = first('random_poisson', [Tensor.fromArray([2, -1, Infinity, NaN, 0], [5]).to(device)], { seed: 1, offset: 0 }).toArray();
+      expect(Number.isInteger(counts[0]) && counts[4] === 0).toBe(true);
+      expect(Array.from(counts.slice(1, 4)).every((v) => Number.isNaN(v))).toBe(true);
     });
   });
 

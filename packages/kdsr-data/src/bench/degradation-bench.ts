@@ -1,10 +1,10 @@
 // Degradation throughput (patches per second) on this machine: the classic pipeline at KDSR-classic's
 // training shapes, the second-order pipeline at KDSR-GAN's, their main operators, and the patch
-// loader on the shared training images. Run: node dist/bench/degradation-bench.js [--quick]
+// loader on the shared training images. Run: node dist/bench/degradation-bench.js [--quick] [--device cuda:0]
 // Prints a Markdown report (machine, settings, numbers) for BENCHMARKS.md.
 import * as os from 'os';
 import * as path from 'path';
-import { buildInfo, numThreads, Tensor, tidy } from '@kdsr/cuda';
+import { buildInfo, devices, numThreads, synchronize, Tensor, tidy } from '@kdsr/cuda';
 import { blur } from '../degradation/blur';
 import { isotropicGaussianKernel } from '../degradation/kernels';
 import { RandomStream } from '../degradation/random-stream';
@@ -19,14 +19,18 @@ import { degradeSecondOrder } from '../realesrgan/second-order';
 import { usmSharp } from '../realesrgan/usm';
 
 const quick = process.argv.includes('--quick');
+const deviceFlag = process.argv.indexOf('--device');
+const device = deviceFlag >= 0 ? process.argv[deviceFlag + 1] : 'cpu';
 
-/** Median seconds of `runs` calls after one warm-up call. */
+/** Median seconds of `runs` calls after one warm-up call; GPU work is waited for inside the timing. */
 function time(runs: number, fn: () => void): number {
   fn();
+  synchronize(device);
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
     fn();
+    synchronize(device);
     t.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
   t.sort((a, b) => a - b);
@@ -40,7 +44,7 @@ function image(b: number, h: number, w: number, seed: number): Tensor {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     data[i] = 0.5 + 0.3 * Math.sin(i / 37) + 0.2 * (s / 4294967296 - 0.5);
   }
-  return Tensor.fromArray(data, [b, 3, h, w]);
+  return Tensor.fromArray(data, [b, 3, h, w], { device });
 }
 
 interface Row {
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
   try {
     const dataset = await openHrFolder(train);
     const workers = Math.max(1, os.cpus().length - 1);
-    const loader = new PatchLoader({ dataset, batchSize: 16, lrPatch: 64, scale: 4, workers, seed: 1 });
+    const loader = new PatchLoader({ dataset, batchSize: 16, lrPatch: 64, scale: 4, workers, seed: 1, device });
     const limit = quick ? 4 : 16;
     let batches = 0;
     const start = process.hrtime.bigint();
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
   const lines = [
     `Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${os.type()} ${os.release()}; Node ${process.version}.`,
     `Engine: backends ${info.backends.join(', ')}, oneDNN ${info.onednn ?? 'none'}, ${numThreads()} OpenMP threads; float32; median of ${runs} runs after a warm-up${quick ? ' (--quick)' : ''}.`,
+    `Device: ${device} (${devices().find((d) => d.device === device)?.name ?? 'unknown'}).`,
     '',
     '| what | batch | s / batch | patches / s |',
     '| --- | --- | ---: | ---: |',

@@ -9,16 +9,12 @@
 // i mod 4 (uniform) or pair (i mod 4 < 2 ? words 0,1 : words 2,3) (normal, Box-Muller).
 //
 // This header is plain C++ usable from CUDA device code (compiled by nvcc, functions become
-// __host__ __device__).
+// __host__ __device__, see common/host_device.h).
 #pragma once
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define KDSR_HOST_DEVICE __host__ __device__
-#else
-#define KDSR_HOST_DEVICE
-#endif
+#include "../common/host_device.h"
 
 namespace kdsr {
 namespace philox {

@@ -1,33 +1,22 @@
 // Separable linear map of image planes on the CPU: y[b,c] = mh · x[b,c] · mwᵀ.
 // Every fixed-weight resize (KDSR bicubic, MATLAB imresize, torch area/bilinear/bicubic) and every
 // separable filter is such a map once its border rule is folded into the matrices (built in TS).
-// The matrices are banded, so each output only visits the nonzero span of its matrix row.
+// The matrices are banded, so each output only visits the nonzero span of its matrix row
+// (separable_map.h, shared with the CUDA kernels).
 #include <vector>
 
 #include "../../core/parallel.h"
-#include "../common/checks.h"
+#include "separable_map.h"
 
 namespace kdsr {
 namespace {
 
-struct Span {
-  int64_t first;
-  int64_t last;  // inclusive; last < first for an all-zero row
-};
+using separable::Span;
 
 template <typename T>
 std::vector<Span> row_spans(const T* m, int64_t rows, int64_t cols) {
   std::vector<Span> spans(rows);
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t first = cols;
-    int64_t last = -1;
-    for (int64_t c = 0; c < cols; c++)
-      if (m[r * cols + c] != T(0)) {
-        if (first == cols) first = c;
-        last = c;
-      }
-    spans[r] = {first, last};
-  }
+  for (int64_t r = 0; r < rows; r++) spans[r] = separable::row_span(m + r * cols, cols);
   return spans;
 }
 
@@ -37,18 +26,9 @@ Tensors resize_separable_forward(const Tensors& in, const Attrs& attrs) {
   const Tensor& x = in[0];
   const Tensor& mh = in[1];
   const Tensor& mw = in[2];
-  check_rank(op, x, 4, "x");
-  check_rank(op, mh, 2, "mh");
-  check_rank(op, mw, 2, "mw");
-  KDSR_CHECK(mh.dtype() == x.dtype() && mw.dtype() == x.dtype(), op, "mh and mw must have the dtype of x");
-  const int64_t planes = x.dim(0) * x.dim(1);
-  const int64_t h = x.dim(2);
-  const int64_t w = x.dim(3);
-  const int64_t oh = mh.dim(0);
-  const int64_t ow = mw.dim(0);
-  KDSR_CHECK(mh.dim(1) == h, op, "mh ", shape_str(mh.shape()), " must have ", h, " columns (the height of x)");
-  KDSR_CHECK(mw.dim(1) == w, op, "mw ", shape_str(mw.shape()), " must have ", w, " columns (the width of x)");
-  Tensor y = Tensor::empty({x.dim(0), x.dim(1), oh, ow}, x.dtype(), x.device());
+  const separable::Geometry g = separable::geometry(op, x, mh, mw);
+  const int64_t planes = g.planes, h = g.h, w = g.w, oh = g.oh, ow = g.ow;
+  Tensor y = Tensor::empty(g.output, x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* xp = x.data<T>();
@@ -57,7 +37,8 @@ Tensors resize_separable_forward(const Tensors& in, const Attrs& attrs) {
     T* yp = y.data<T>();
     const std::vector<Span> hs = row_spans(hp, oh, h);
     const std::vector<Span> ws = row_spans(wp, ow, w);
-    // Rows first: tmp[p, i, :] = sum_j mh[i, j] x[p, j, :] (contiguous inner loop).
+    // Rows first: tmp[p, i, c] = span_dot(mh[i], x[p, :, c]), a whole row of c at a time (contiguous
+    // inner loop; the same sum, in the same order, for every c).
     std::vector<T> tmp(static_cast<size_t>(planes * oh * w));
     parallel_for(planes * oh, [&](int64_t pi) {
       const int64_t p = pi / oh;
@@ -70,16 +51,11 @@ Tensors resize_separable_forward(const Tensors& in, const Attrs& attrs) {
         for (int64_t c = 0; c < w; c++) t[c] += m * row[c];
       }
     });
-    // Then columns: y[p, i, k] = sum_j mw[k, j] tmp[p, i, j].
+    // Then columns: y[p, i, k] = span_dot(mw[k], tmp[p, i, :]).
     parallel_for(planes * oh, [&](int64_t pi) {
       const T* t = tmp.data() + pi * w;
       T* out = yp + pi * ow;
-      for (int64_t k = 0; k < ow; k++) {
-        const T* m = wp + k * w;
-        T s = T(0);
-        for (int64_t j = ws[k].first; j <= ws[k].last; j++) s += m[j] * t[j];
-        out[k] = s;
-      }
+      for (int64_t k = 0; k < ow; k++) out[k] = separable::span_dot(wp + k * w, t, 1, ws[k]);
     });
   });
   return {y};
