@@ -11,13 +11,10 @@ import { RandomStream } from '../degradation/random-stream';
 import { datasetLength } from './dataset';
 import { Batch, LoaderOptions, PatchLoader } from './loader';
 
-export interface TrainingSourceOptions extends Omit<LoaderOptions, 'degrade' | 'device'> {
+/** The loader's options (`device` is where batches are stacked and degraded) and the degradation draws. */
+export interface TrainingSourceOptions extends Omit<LoaderOptions, 'degrade'> {
   /** Degradation draws for HR-only datasets (required for them); paired datasets bring their LR. */
   sampler?: ClassicSampler;
-  /** Device of the batches handed out (default 'cpu'). */
-  device?: string;
-  /** Device on which patches are stacked and degraded (default 'cpu'). */
-  synthesisDevice?: string;
 }
 
 /** What identifies the stream a position belongs to; a state from another stream is refused. */
@@ -52,7 +49,7 @@ export class TrainingSource {
 
   constructor(private readonly options: TrainingSourceOptions) {
     if (options.dataset.kind !== 'paired' && !options.sampler) throw new Error('TrainingSource: an HR-only dataset needs a degradation sampler');
-    this.loader = new PatchLoader({ ...options, device: options.synthesisDevice ?? 'cpu' });
+    this.loader = new PatchLoader(options);
     this.identity = {
       seed: options.seed ?? 0,
       items: datasetLength(options.dataset),
@@ -92,23 +89,14 @@ export class TrainingSource {
     }
   }
 
-  /** Synthesises the LR of an HR-only batch and moves both to the output device. */
+  /** The batch, with the LR of HR-only data synthesised. */
   private finish(batch: Batch): { lr: Tensor; hr: Tensor } {
-    let { hr, lr } = batch;
-    if (!lr) {
-      const stream = new RandomStream(this.identity.seed).fork(this.epoch).fork(batch.index);
-      const result = degradeWithSampler(hr, this.options.sampler!, stream, this.identity.scale);
-      result.lrPrequant.dispose();
-      if (result.hr !== hr) hr.dispose();
-      hr = result.hr;
-      lr = result.lr;
-    }
-    const device = this.options.device ?? 'cpu';
-    if (hr.device === device) return { lr, hr };
-    const moved = { lr: lr.to(device), hr: hr.to(device) };
-    lr.dispose();
-    hr.dispose();
-    return moved;
+    if (batch.lr) return { lr: batch.lr, hr: batch.hr };
+    const stream = new RandomStream(this.identity.seed).fork(this.epoch).fork(batch.index);
+    const result = degradeWithSampler(batch.hr, this.options.sampler!, stream, this.identity.scale);
+    result.lrPrequant.dispose();
+    if (result.hr !== batch.hr) batch.hr.dispose();
+    return { lr: result.lr, hr: result.hr };
   }
 
   saveState(): TrainingSourceState {
