@@ -71,6 +71,21 @@ describe('autograd engine', () => {
     expectGradient(([v, kernels, a, b]) => F.l1Loss(F.channelAffine(F.dynDwconv(v, kernels, { negativeSlope: 0.1 }), a, b), target), [x, k, sc, sh]);
   });
 
+  test('separable resize (up in height, down in width): the gradient matches finite differences; the matrices get none', () => {
+    const x = f64([2, 3, 5, 6], 11);
+    const mh = f64([8, 5], 12); // dense: every output row reads every input row
+    const mw = Tensor.fromArray([0.25, 0.5, 0.25, 0, 0, 0, 0, 0, 0.25, 0.5, 0.25, 0], [2, 6], { dtype: 'float64' }); // banded
+    const r = f64([2, 3, 8, 2], 13);
+    const f = ([v]: Tensor[]) => F.reduceSum(F.mul(F.resizeSeparable(v, mh, mw), r));
+    expectGradient(f, [x]);
+    tidy(() => {
+      const [xs, hs, ws] = [x, mh, mw].map((t) => setRequiresGrad(t.reshape(t.shape)));
+      const [dx, dmh, dmw] = backward(F.reduceSum(F.mul(F.resizeSeparable(xs, hs, ws), r)), { inputs: [xs, hs, ws] });
+      expect(dx!.shape).toEqual([2, 3, 5, 6]);
+      expect([dmh, dmw]).toEqual([null, null]);
+    });
+  });
+
   test('the rule table covers exactly the differentiable ops of op-table.json (plus reshape)', () => {
     const table = cuda.opTable();
     const differentiable = Object.keys(table).filter((op) => table[op].grad !== null);

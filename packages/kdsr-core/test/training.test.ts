@@ -19,7 +19,7 @@ import { gradNorm } from '../src/train/grad-norm';
 import { learningRate } from '../src/train/schedule';
 import { NonFiniteError, Trainer } from '../src/train/trainer';
 import { SeededSource } from './fixed-source';
-import { randomArray } from './helpers';
+import { expectClose, randomArray } from './helpers';
 
 const TINY = kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 });
 
@@ -184,6 +184,39 @@ describe('Trainer', () => {
     trainer.dispose();
     teacher.dispose();
     student.dispose();
+  });
+
+  test('float64: a student made from a float64 teacher is float64, mixed dtypes are refused, a float32 checkpoint resumes in float64 on float32 batches', async () => {
+    const teacher64 = new KdsrTeacher(TINY, { seed: 7, dtype: 'float64' });
+    const student64 = studentFromTeacher(teacher64, { seed: 8 });
+    expect(student64.parameters().every((p) => p.value.dtype === 'float64')).toBe(true);
+    const student32 = studentFromTeacher(teacher64, { seed: 8, dtype: 'float32' });
+    expect(() => new Trainer({ stage: 2, teacher: teacher64, student: student32, data: new SeededSource(2, 6, 2, 11), optimizer: { lr: 1e-3 } })).toThrow(
+      'Trainer: the teacher is float64 but the student is float32; build both in one dtype',
+    );
+    [teacher64, student64, student32].forEach((m) => m.dispose());
+
+    const options = { stage: 1 as const, data: new SeededSource(2, 6, 2, 17), optimizer: { lr: 1e-3 }, ema: { decay: 0.9 } };
+    const teacher32 = new KdsrTeacher(TINY, { seed: 9 });
+    const trainer32 = new Trainer({ ...options, teacher: teacher32 });
+    await trainer32.run(2);
+    const file = path.join(dir, 'float32-run');
+    trainer32.saveCheckpoint(file);
+    const resumed = new KdsrTeacher(TINY, { seed: 10, dtype: 'float64' });
+    const trainer64 = new Trainer({ ...options, data: new SeededSource(2, 6, 2, 17), teacher: resumed });
+    trainer64.loadCheckpoint(file); // weights, Adam moments and EMA converted to float64
+    const weights32 = new Map(teacher32.namedParameters());
+    for (const [key, p] of resumed.namedParameters()) {
+      const saved = weights32.get(key)!.value.toArray();
+      expect({ key, same: p.value.toArray().every((v, i) => v === saved[i]) }).toEqual({ key, same: true });
+    }
+    // The next (float32) batch, converted: the float64 update agrees with the float32 one to float32 accuracy.
+    const [next32, next64] = [await trainer32.step(), await trainer64.step()];
+    expect(resumed.parameters().every((p) => p.value.dtype === 'float64')).toBe(true);
+    expect(Math.abs(next64.losses.total - next32.losses.total)).toBeLessThanOrEqual(1e-5 * next32.losses.total);
+    for (const [key, p] of resumed.namedParameters()) expectClose(p.value, weights32.get(key)!.value, 2e-4, key);
+    [trainer32, trainer64].forEach((t) => t.dispose());
+    [teacher32, resumed].forEach((m) => m.dispose());
   });
 
   test('live engine memory does not grow across steps (with EMA); EMA weights can be exported', async () => {

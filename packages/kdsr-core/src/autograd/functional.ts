@@ -107,6 +107,11 @@ export function clamp(x: Tensor, min: number, max: number): Tensor {
   return apply('clamp', [x], { min, max }, ops.clamp(x, min, max));
 }
 
+/** y[b,c] = mh · x[b,c] · mwᵀ (resizes, separable filters); mh and mw are constants. */
+export function resizeSeparable(x: Tensor, mh: Tensor, mw: Tensor): Tensor {
+  return apply('resize_separable', [x, mh, mw], {}, ops.resizeSeparable(x, mh, mw));
+}
+
 /** A view of x with another shape (same number of elements). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return apply('reshape', [x], { shape }, x.reshape(shape));

@@ -3,7 +3,7 @@
 // gradient per forward input (null where the input needs none or is not differentiable). Rules
 // follow op-table.json's `grad` entry: `kernel` rules call that backward kernel with the inputs it
 // saves, `composite` rules are built from forward ops. Rules only compute; the engine (backward.ts)
-// checks counts and shapes and accumulates. test/grads.test.ts checks this table against the op table.
+// checks counts and shapes and accumulates. test/autograd.test.ts checks this table against the op table.
 import {
   channelAffineBackward,
   clampBackward,
@@ -20,6 +20,7 @@ import {
   pixelUnshuffle,
   reduceBackward,
   reduceMaxBackward,
+  resizeSeparable,
   scale,
   sliceChannels,
   sliceChannelsBackward,
@@ -34,6 +35,15 @@ type Attrs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-e
 
 const input = (node: GradNode, i: number): Tensor => node.inputs[i] as Tensor;
 const attrs = (node: GradNode): Attrs => node.attrs as Attrs;
+
+/** mᵀ of a small 2-D matrix (resize matrices are at most a few hundred rows), through the host. */
+function transposed(m: Tensor): Tensor {
+  const [rows, cols] = m.shape;
+  const data = m.toArray();
+  const out = m.dtype === 'float64' ? new Float64Array(data.length) : new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return Tensor.fromArray(out, [cols, rows], { device: m.device, dtype: m.dtype });
+}
 
 export const gradRules: Readonly<Record<string, GradRule>> = {
   conv2d: (dy, node) => {
@@ -104,6 +114,10 @@ export const gradRules: Readonly<Record<string, GradRule>> = {
     return [reduceBackward(dy, x.shape, { dim, alpha: 1 / n })];
   },
   reduce_max: (dy, node) => [reduceMaxBackward(dy, input(node, 0), node.output, attrs(node).dim)],
+
+  // y = mh · x · mwᵀ is linear in x: dx = mhᵀ · dy · mw. The matrices are constants (resize and
+  // filter weights), so they get no gradient, like kd_loss's teacher.
+  resize_separable: (dy, node) => [resizeSeparable(dy, transposed(input(node, 1)), transposed(input(node, 2))), null, null],
 
   clamp: (dy, node) => [clampBackward(dy, input(node, 0), attrs(node).min, attrs(node).max)],
 

@@ -69,9 +69,13 @@ export class KdsrStudent extends Module {
   }
 }
 
-/** Stage 2's starting point: a student whose generator is a copy of the teacher's and whose E_st is fresh. */
+/**
+ * Stage 2's starting point: a student whose generator is a copy of the teacher's and whose E_st is
+ * fresh; on the teacher's device and in its dtype unless init says otherwise.
+ */
 export function studentFromTeacher(teacher: KdsrTeacher, init: Initializer | InitializerOptions = {}): KdsrStudent {
-  const student = new KdsrStudent(teacher.config, init);
+  const like = teacher.G.head.at(0).weight.value;
+  const student = new KdsrStudent(teacher.config, init instanceof Initializer ? init : { device: like.device, dtype: like.dtype, ...init });
   student.G.loadStateDict(teacher.G.stateDict(), { source: 'teacher generator' });
   return student;
 }

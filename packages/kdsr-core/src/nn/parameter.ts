@@ -3,6 +3,12 @@
 import { add, keep, Tensor } from '@kdsr/cuda';
 import { GradSink, setGradSink, setRequiresGrad } from '../autograd/graph';
 
+/** Overwrites target's data with host data of either precision, converted to target's dtype. */
+export function writeConverted(target: Tensor, data: Float32Array | Float64Array): void {
+  if (target.dtype === 'float64') target.write(data instanceof Float64Array ? data : Float64Array.from(data));
+  else target.write(data instanceof Float32Array ? data : Float32Array.from(data));
+}
+
 export class Parameter implements GradSink {
   private current: Tensor;
   grad: Tensor | null = null;
@@ -31,10 +37,10 @@ export class Parameter implements GradSink {
     }
   }
 
-  /** Overwrites the value's data in place (host data of the same length). */
+  /** Overwrites the value's data in place (host data of the same length, converted to the value's dtype). */
   write(data: Float32Array | Float64Array): void {
     if (data.length !== this.current.size) throw new Error(`Parameter.write: ${data.length} values for shape [${this.current.shape}]`);
-    this.current.write(this.current.dtype === 'float64' ? Float64Array.from(data) : data instanceof Float32Array ? data : Float32Array.from(data));
+    writeConverted(this.current, data);
   }
 
   accumulateGrad(grad: Tensor): void {

@@ -3,7 +3,7 @@
 // parameters that sit out a phase (the generator during KD-only warm-up) start their bias
 // correction when they first get a gradient.
 import { adamUpdate, keep, Tensor } from '@kdsr/cuda';
-import type { Parameter } from '../nn/parameter';
+import { type Parameter, writeConverted } from '../nn/parameter';
 
 export interface AdamOptions {
   lr: number;
@@ -90,7 +90,7 @@ export class Adam {
         const t = tensors.get(`${prefix}.${s.name}`);
         if (!t) throw new Error(`${source}: no ${prefix}.${s.name}`);
         if (t.shape.join(',') !== target.shape.join(',')) throw new Error(`${source}: ${prefix}.${s.name} has shape [${t.shape}], expected [${target.shape}]`);
-        target.write(t.toArray());
+        writeConverted(target, t.toArray());
       }
       if (!Number.isInteger(steps[s.name])) throw new Error(`${source}: no step count for ${s.name}`);
       s.step = steps[s.name];

@@ -1,7 +1,7 @@
 // Exponential moving average of the weights (BasicSR's net_g_ema, decay 0.999):
 // ema = decay · ema + (1 − decay) · param after every update; evaluation and export may use it.
 import { axpy, keep, scale, Tensor, tidy } from '@kdsr/cuda';
-import type { Parameter } from '../nn/parameter';
+import { type Parameter, writeConverted } from '../nn/parameter';
 
 export class Ema {
   private readonly shadow: Map<string, Tensor>;
@@ -33,7 +33,7 @@ export class Ema {
       const t = tensors.get(name);
       if (!t) throw new Error(`${source}: no EMA weights for ${name}`);
       if (t.shape.join(',') !== target.shape.join(',')) throw new Error(`${source}: ${name} has shape [${t.shape}], expected [${target.shape}]`);
-      target.write(t.toArray());
+      writeConverted(target, t.toArray());
     }
   }
 

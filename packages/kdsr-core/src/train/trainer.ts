@@ -3,7 +3,7 @@
 // E_st — with L1 + λ·KD against the frozen teacher encoder's D', optionally after KD-only warm-up
 // steps. step() reads top to bottom: batch → forward → loss → backward → grad norm → update.
 import { EventEmitter } from 'events';
-import { dispose, Tensor, tidy } from '@kdsr/cuda';
+import { DType, dispose, Tensor, tidy } from '@kdsr/cuda';
 import { backward } from '../autograd/backward';
 import { noGrad } from '../autograd/graph';
 import {
@@ -81,6 +81,11 @@ export interface TrainerEvents {
   checkpoint: [{ step: number; path: string }];
 }
 
+/** The dtype the model was built in (InitializerOptions.dtype). */
+function modelDtype(model: KdsrTeacher | KdsrStudent): DType {
+  return model.G.head.at(0).weight.value.dtype;
+}
+
 export class Trainer extends EventEmitter<TrainerEvents> {
   readonly stage: 1 | 2;
   readonly model: KdsrTeacher | KdsrStudent;
@@ -97,6 +102,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     if (options.schedule) validateSchedule(options.schedule);
     this.model = options.stage === 1 ? options.teacher : options.student!;
     this.trained = this.model.namedParameters();
+    if (options.stage === 2 && modelDtype(options.teacher) !== modelDtype(this.model))
+      throw new Error(`Trainer: the teacher is ${modelDtype(options.teacher)} but the student is ${modelDtype(this.model)}; build both in one dtype`);
     this.optimizer = new Adam(this.trained, options.optimizer);
     this.ema = options.ema ? new Ema(this.trained, options.ema.decay) : null;
   }
@@ -123,10 +130,19 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return { total, parts: { l1, kd } };
   }
 
+  /** Data sources produce float32; a float64 model (a reference run) gets its batch converted. */
+  private inModelDtype(batch: Batch): Batch {
+    const dtype = modelDtype(this.model);
+    if (batch.lr.dtype === dtype && batch.hr.dtype === dtype) return batch;
+    const converted = { lr: batch.lr.cast(dtype), hr: batch.hr.cast(dtype) };
+    dispose(batch);
+    return converted;
+  }
+
   /** One update. Throws NonFiniteError (without updating) when the loss or gradients blow up. */
   async step(): Promise<ProgressEvent> {
     const started = performance.now();
-    const batch = await this.options.data.nextBatch();
+    const batch = this.inModelDtype(await this.options.data.nextBatch());
     const lr = this.learningRate;
     const warmup = this.stage === 2 && this.updates < (this.options.warmupSteps ?? 0);
     let losses: StepLosses;
