@@ -35,7 +35,8 @@ Tensors adam_update(const Tensors& in, const Attrs& attrs) {
       KDSR_CHECK(t.defined(), op, names[list], " ", k, " is missing");
       KDSR_CHECK(t.shape() == p.shape() && t.dtype() == p.dtype(), op, names[list], " ", k, " ", shape_str(t.shape()), " ", dtype_name(t.dtype()),
                  " does not match param ", k, " ", shape_str(p.shape()), " ", dtype_name(p.dtype()));
-      if (list != 1) KDSR_CHECK(written.insert(t.raw()).second, op, names[list], " ", k, " shares memory with another updated tensor");
+      // Empty tensors hold no memory (their data pointer is null) and so share none.
+      if (list != 1 && t.numel() > 0) KDSR_CHECK(written.insert(t.raw()).second, op, names[list], " ", k, " shares memory with another updated tensor");
     }
   }
 
