@@ -88,6 +88,16 @@ describe('adam_update', () => {
     });
   });
 
+  test('empty parameters are skipped (they hold no memory, so they share none)', () => {
+    tidy(() => {
+      const empty = () => fill([0, 3], 0);
+      const p = fill([2], 1);
+      adamUpdate([empty(), p, empty()], [empty(), fill([2], 1), empty()], [empty(), fill([2], 0), empty()], [empty(), fill([2], 0), empty()], { lr: 0.1, step: 1 });
+      // One step with g = 1 moves by lr * g / (|g| + eps).
+      expect(relativeError(p.toArray(), [1 - 0.1 / (1 + 1e-8), 1 - 0.1 / (1 + 1e-8)])).toBeLessThan(1e-6);
+    });
+  });
+
   test('bad arguments throw clear errors', () => {
     tidy(() => {
       const p = fill([2, 3], 1, { dtype: 'float64' });

@@ -11,12 +11,17 @@ function outputs(): Float32Array[] {
     const scale = randomTensor([16], 3, 'float32');
     const logits = randomTensor([300, 256], 4, 'float32', -5, 5);
     const teacher = randomTensor([300, 256], 5, 'float32', -5, 5);
-    const p = x.to('cpu');
-    const m = k.fill(x.shape, 0);
-    const v = k.fill(x.shape, 0);
-    k.adamUpdate([p], [y], [m], [v], { lr: 1e-3, step: 1 });
+    // Adam over several tensors: the threads' ranges cut through them.
+    const params = [x.to('cpu'), randomTensor([7], 6, 'float32'), randomTensor([3, 5, 1001], 7, 'float32')];
+    const grads = params.map((t, i) => randomTensor([...t.shape], 10 + i, 'float32'));
+    const moments = params.map((t) => k.fill(t.shape, 0));
+    const squares = params.map((t) => k.fill(t.shape, 0));
+    k.adamUpdate(params, grads, moments, squares, { lr: 1e-3, step: 1 });
     const list: Tensor[] = [
       k.axpy(x, y, 0.3),
+      k.leakyRelu(x, 0.1),
+      k.clampBackward(y, x, -0.5, 0.5),
+      k.l1LossBackward(k.fill([1], 1), x, y).da,
       k.pixelShuffle(x, 4),
       k.pixelUnshuffle(x, 4),
       k.concatChannels(x, y),
@@ -32,8 +37,9 @@ function outputs(): Float32Array[] {
       k.reduceMax(x),
       k.randomNormal([100003], { seed: 9 }),
       k.quantize(x),
-      p,
-      m,
+      ...params,
+      ...moments,
+      ...squares,
     ];
     return list.map((t) => t.toArray() as Float32Array);
   });

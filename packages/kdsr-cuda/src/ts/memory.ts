@@ -12,7 +12,7 @@ export function memory(device = 'cpu'): MemoryInfo {
   return { ...native().memoryStats(device), numTensors: liveTensorCount() };
 }
 
-/** Returns memory cached by a device's allocator (CUDA) to the device; live tensors are kept. */
+/** Returns memory cached by a device's allocator (host memory for the CPU) to the device; live tensors are kept. */
 export function emptyCache(device = 'cpu'): void {
   native().emptyCache(device);
 }

@@ -1,51 +1,38 @@
 #include "allocator.h"
 
-#include "backend.h"
+#include <unistd.h>
 
 #include <cstdlib>
-#include <new>
+
+#include "backend.h"
+#include "caching_allocator.h"
 
 namespace kdsr {
 namespace {
 
-// Host memory, 64-byte aligned for vector loads and oneDNN.
-class CpuAllocator : public Allocator {
- public:
-  void* allocate(size_t bytes) override {
-    size_t rounded = ((bytes + 63) / 64) * 64;
-    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (!p) throw OutOfMemory(concat("out of memory on cpu: cannot allocate ", bytes, " bytes (", live_bytes_.load(), " bytes live)"));
-    int64_t now = (live_bytes_ += static_cast<int64_t>(bytes));
-    live_buffers_++;
-    int64_t peak = peak_bytes_.load();
-    while (now > peak && !peak_bytes_.compare_exchange_weak(peak, now)) {
-    }
-    return p;
-  }
-  void release(void* ptr, size_t bytes) override {
-    std::free(ptr);
-    live_bytes_ -= static_cast<int64_t>(bytes);
-    live_buffers_--;
-  }
-  MemoryStats stats() const override {
-    MemoryStats s;
-    s.live_buffers = live_buffers_;
-    s.live_bytes = live_bytes_;
-    s.peak_bytes = peak_bytes_;
-    s.reserved_bytes = live_bytes_;
-    return s;
-  }
-
- private:
-  std::atomic<int64_t> live_buffers_{0}, live_bytes_{0}, peak_bytes_{0};
-};
+// Host memory for the caching allocator: 64-byte aligned segments (vector loads, oneDNN; blocks
+// carved from them are multiples of 512 bytes, so they stay aligned).
+RawMemory host_memory() {
+  RawMemory raw;
+  raw.allocate = [](size_t bytes) { return std::aligned_alloc(64, bytes); };
+  raw.release = [](void* ptr) { std::free(ptr); };
+  raw.describe = []() {
+    const long page = sysconf(_SC_PAGESIZE), total = sysconf(_SC_PHYS_PAGES), available = sysconf(_SC_AVPHYS_PAGES);
+    if (page <= 0 || total <= 0 || available < 0) return std::string("host memory size unknown");
+    return concat("the host has ", (available * page) >> 20, " MiB free of ", (total * page) >> 20, " MiB");
+  };
+  return raw;
+}
 
 }  // namespace
 
 Allocator& allocator_for(const Device& device) {
   // One host allocator for the process: memory is shared by every addon instance (worker threads).
-  static CpuAllocator cpu;
-  if (device.type == DeviceType::CPU) return cpu;
+  // It caches: glibc maps every block above 32 MiB afresh and page-faults it on first touch (about
+  // 210 ms per 64 MiB on the dev VM, BENCHMARKS.md), which dominated large ops. Never destroyed:
+  // tensors may still be released during process exit.
+  static CachingAllocator* cpu = new CachingAllocator("cpu", host_memory());
+  if (device.type == DeviceType::CPU) return *cpu;
   return cuda_backend(device).allocator(device.index);
 }
 

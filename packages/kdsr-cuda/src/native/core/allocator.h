@@ -1,5 +1,5 @@
 // Device memory: one allocator per device, with statistics used by tests and leak checks.
-// The CPU allocator is plain aligned malloc; the CUDA backend registers its caching allocator here.
+// Both the CPU and each CUDA device use a CachingAllocator (caching_allocator.h) over their raw memory.
 #pragma once
 #include <atomic>
 #include <cstddef>

@@ -4,8 +4,10 @@
 // release (the design of PyTorch's CUDA caching allocator, without its per-stream bookkeeping: each
 // device has one stream, so a released block can be reused by the next op queued on that stream).
 //
-// Device-independent on purpose: the CUDA backend plugs in cudaMalloc, and the native test plugs in a
-// bounded host allocator to check splitting, merging and out-of-memory handling without a GPU.
+// Device-independent on purpose: the CUDA backend plugs in cudaMalloc; the CPU plugs in aligned_alloc
+// (glibc maps blocks above 32 MiB afresh on every malloc, and first-touch page faults made that the
+// main cost of large CPU ops); test/native/caching_allocator_test.cc plugs in a bounded host allocator
+// to check splitting, merging, statistics and out-of-memory handling without a GPU. Thread-safe.
 #pragma once
 #include <cstddef>
 #include <functional>

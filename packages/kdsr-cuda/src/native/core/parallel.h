@@ -20,6 +20,28 @@ void parallel_for(int64_t n, F&& body, int64_t grain = 1) {
 // region costs microseconds, far more on an oversubscribed machine (PyTorch's GRAIN_SIZE is the same).
 constexpr int64_t kParallelMinElements = 1 << 15;
 
+// Runs body(begin, end) over [0, n) cut into one contiguous range per thread (boundaries on
+// multiples of 64 elements, so threads never share a cache line of float or double data). For
+// elementwise loops: a plain loop over a range is what the compiler vectorises, where a call per
+// index through parallel_for is not. n <= grain runs body(0, n) on the calling thread.
+template <typename F>
+void parallel_for_range(int64_t n, F&& body, int64_t grain = kParallelMinElements) {
+  if (n <= 0) return;
+#ifdef _OPENMP
+  if (n > grain && omp_get_max_threads() > 1) {
+#pragma omp parallel
+    {
+      const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t chunk = ((n + threads - 1) / threads + 63) / 64 * 64;
+      const int64_t begin = t * chunk < n ? t * chunk : n, end = begin + chunk < n ? begin + chunk : n;
+      if (begin < end) body(begin, end);
+    }
+    return;
+  }
+#endif
+  body(int64_t{0}, n);
+}
+
 // The grain for parallel_for over iterations that each touch `elements_per_iteration` elements.
 inline int64_t grain_for(int64_t elements_per_iteration) {
   return elements_per_iteration >= kParallelMinElements ? 1 : kParallelMinElements / (elements_per_iteration < 1 ? 1 : elements_per_iteration);

@@ -5,8 +5,10 @@
 //   m = b1 m + (1 - b1) g';  v = b2 v + (1 - b2) g'^2
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 // Scalars are computed in double; the element updates run in the parameter's dtype.
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <vector>
 
 #include "../../core/parallel.h"
 #include "../common/checks.h"
@@ -35,35 +37,43 @@ Tensors adam_update(const Tensors& in, const Attrs& attrs) {
       KDSR_CHECK(t.defined(), op, names[list], " ", k, " is missing");
       KDSR_CHECK(t.shape() == p.shape() && t.dtype() == p.dtype(), op, names[list], " ", k, " ", shape_str(t.shape()), " ", dtype_name(t.dtype()),
                  " does not match param ", k, " ", shape_str(p.shape()), " ", dtype_name(p.dtype()));
-      if (list != 1) KDSR_CHECK(written.insert(t.raw()).second, op, names[list], " ", k, " shares memory with another updated tensor");
+      // Empty tensors hold no memory (their data pointer is null) and so share none.
+      if (list != 1 && t.numel() > 0) KDSR_CHECK(written.insert(t.raw()).second, op, names[list], " ", k, " shares memory with another updated tensor");
     }
   }
 
   const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
   const double bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
-  for (size_t k = 0; k < n; k++) {
-    dispatch_dtype(in[k].dtype(), [&](auto zero) {
-      using T = decltype(zero);
-      T* p = in[k].data<T>();
-      const T* g = in[n + k].data<T>();
-      T* m = in[2 * n + k].data<T>();
-      T* v = in[3 * n + k].data<T>();
-      const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), wd = static_cast<T>(weight_decay), e = static_cast<T>(eps);
-      const T step_size = static_cast<T>(lr / bias_correction1), bc2_sqrt = static_cast<T>(bias_correction2_sqrt);
-      const T shrink = static_cast<T>(1 - lr * weight_decay);
-      parallel_for(in[k].numel(), [&](int64_t i) {
-        T grad = g[i];
-        if (decoupled) {
-          p[i] *= shrink;
-        } else {
-          grad += wd * p[i];
+  // One parallel region for the whole list (a region per tensor costs more than updating a small
+  // one): [0, total) is the tensors' elements one after another, start[k] where tensor k begins.
+  std::vector<int64_t> start(n + 1, 0);
+  for (size_t k = 0; k < n; k++) start[k + 1] = start[k] + in[k].numel();
+  parallel_for_range(start[n], [&](int64_t begin, int64_t end) {
+    for (size_t k = std::upper_bound(start.begin(), start.end(), begin) - start.begin() - 1; k < n && start[k] < end; k++) {
+      const int64_t lo = std::max(begin, start[k]) - start[k], hi = std::min(end, start[k + 1]) - start[k];
+      dispatch_dtype(in[k].dtype(), [&](auto zero) {
+        using T = decltype(zero);
+        T* p = in[k].data<T>();
+        const T* g = in[n + k].data<T>();
+        T* m = in[2 * n + k].data<T>();
+        T* v = in[3 * n + k].data<T>();
+        const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), wd = static_cast<T>(weight_decay), e = static_cast<T>(eps);
+        const T step_size = static_cast<T>(lr / bias_correction1), bc2_sqrt = static_cast<T>(bias_correction2_sqrt);
+        const T shrink = static_cast<T>(1 - lr * weight_decay);
+        for (int64_t i = lo; i < hi; i++) {
+          T grad = g[i];
+          if (decoupled) {
+            p[i] *= shrink;
+          } else {
+            grad += wd * p[i];
+          }
+          m[i] = b1 * m[i] + (1 - b1) * grad;
+          v[i] = b2 * v[i] + (1 - b2) * grad * grad;
+          p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + e);
         }
-        m[i] = b1 * m[i] + (1 - b1) * grad;
-        v[i] = b2 * v[i] + (1 - b2) * grad * grad;
-        p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2_sqrt + e);
-      }, grain_for(1));
-    });
-  }
+      });
+    }
+  });
   return {};
 }
 

@@ -1,7 +1,7 @@
 // clamp(x, min, max) = min(max(x, min), max) and its backward: dy where min < x < max, else 0
 // (at the bounds themselves the gradient is taken as 0).
-#include "../../core/parallel.h"
 #include "../common/checks.h"
+#include "../common/elementwise_cpu.h"
 
 namespace kdsr {
 namespace {
@@ -21,10 +21,8 @@ Tensors clamp_forward(const Tensors& in, const Attrs& attrs) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    const T* xp = x.data<T>();
-    T* yp = y.data<T>();
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
-    parallel_for(x.numel(), [&](int64_t i) { yp[i] = xp[i] < l ? l : xp[i] > h ? h : xp[i]; }, grain_for(1));
+    map_elements(x.numel(), y.data<T>(), x.data<T>(), [l, h](T v) { return v < l ? l : v > h ? h : v; });
   });
   return {y};
 }
@@ -40,11 +38,8 @@ Tensors clamp_backward(const Tensors& in, const Attrs& attrs) {
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    const T* dyp = dy.data<T>();
-    const T* xp = x.data<T>();
-    T* dxp = dx.data<T>();
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
-    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = xp[i] > l && xp[i] < h ? dyp[i] : T(0); }, grain_for(1));
+    map_elements(x.numel(), dx.data<T>(), dy.data<T>(), x.data<T>(), [l, h](T g, T v) { return v > l && v < h ? g : T(0); });
   });
   return {dx};
 }

@@ -1,7 +1,7 @@
 // Elementwise arithmetic on tensors of one shape: add, sub, mul, scale, axpy. Their gradients are
 // composites of these same ops (see op-table.json), so this family has no backward kernels.
-#include "../../core/parallel.h"
 #include "../common/checks.h"
+#include "../common/elementwise_cpu.h"
 
 namespace kdsr {
 namespace {
@@ -14,10 +14,7 @@ Tensor binary(const std::string& op, const Tensor& a, const Tensor& b, const cha
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
   dispatch_dtype(a.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    const T* ap = a.data<T>();
-    const T* bp = b.data<T>();
-    T* outp = out.data<T>();
-    parallel_for(a.numel(), [&](int64_t i) { outp[i] = f(ap[i], bp[i]); }, grain_for(1));
+    map_elements(a.numel(), out.data<T>(), a.data<T>(), b.data<T>(), f);
   });
   return out;
 }
@@ -51,10 +48,8 @@ Tensors scale_forward(const Tensors& in, const Attrs& attrs) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    const T* xp = x.data<T>();
-    T* yp = y.data<T>();
-    T a = static_cast<T>(alpha);
-    parallel_for(x.numel(), [&](int64_t i) { yp[i] = a * xp[i]; }, grain_for(1));
+    const T a = static_cast<T>(alpha);
+    map_elements(x.numel(), y.data<T>(), x.data<T>(), [a](T v) { return a * v; });
   });
   return {y};
 }

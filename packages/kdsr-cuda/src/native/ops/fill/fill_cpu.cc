@@ -1,4 +1,6 @@
 // fill: a new tensor of the given shape, dtype and device holding one value everywhere.
+#include <algorithm>
+
 #include "../../core/parallel.h"
 #include "../common/checks.h"
 
@@ -15,7 +17,7 @@ Tensors fill_forward(const Tensors& in, const Attrs& attrs) {
     using T = decltype(zero);
     T* yp = y.data<T>();
     const T v = static_cast<T>(value);
-    parallel_for(y.numel(), [&](int64_t i) { yp[i] = v; }, grain_for(1));
+    parallel_for_range(y.numel(), [=](int64_t begin, int64_t end) { std::fill(yp + begin, yp + end, v); });
   });
   return {y};
 }

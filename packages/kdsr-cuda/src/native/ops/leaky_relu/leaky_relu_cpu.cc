@@ -1,6 +1,6 @@
 // LeakyReLU forward and backward on the CPU: y = x > 0 ? x : slope * x.
-#include "../../core/parallel.h"
 #include "../common/checks.h"
+#include "../common/elementwise_cpu.h"
 
 namespace kdsr {
 namespace {
@@ -15,7 +15,7 @@ Tensors leaky_relu_forward(const Tensors& in, const Attrs& attrs) {
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
     T s = static_cast<T>(slope);
-    parallel_for(x.numel(), [&](int64_t i) { yp[i] = xp[i] > 0 ? xp[i] : s * xp[i]; });
+    map_elements(x.numel(), yp, xp, [s](T v) { return v > 0 ? v : s * v; });
   });
   return {y};
 }
@@ -33,7 +33,7 @@ Tensors leaky_relu_backward(const Tensors& in, const Attrs& attrs) {
     const T* dyp = dy.data<T>();
     T* dxp = dx.data<T>();
     T s = static_cast<T>(slope);
-    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = xp[i] > 0 ? dyp[i] : s * dyp[i]; });
+    map_elements(x.numel(), dxp, dyp, xp, [s](T g, T v) { return v > 0 ? g : s * g; });
   });
   return {dx};
 }

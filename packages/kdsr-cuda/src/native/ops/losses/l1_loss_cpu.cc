@@ -43,12 +43,15 @@ Tensors l1_loss_backward(const Tensors& in, const Attrs& attrs) {
     T* dap = da.data<T>();
     T* dbp = db.data<T>();
     const T g = static_cast<T>(static_cast<double>(dloss.data<T>()[0]) / static_cast<double>(a.numel()));
-    parallel_for(a.numel(), [&](int64_t i) {
-      const T d = ap[i] - bp[i];
-      const T v = d > 0 ? g : d < 0 ? -g : T(0);
-      dap[i] = v;
-      dbp[i] = -v;
-    }, grain_for(1));
+    parallel_for_range(a.numel(), [=](int64_t begin, int64_t end) {
+      const T pos = g, neg = -g;  // locals: closure members read on one branch only stop vectorisation
+      for (int64_t i = begin; i < end; i++) {
+        const T d = ap[i] - bp[i];
+        const T v = d > 0 ? pos : d < 0 ? neg : T(0);
+        dap[i] = v;
+        dbp[i] = -v;
+      }
+    });
   });
   return {da, db};
 }

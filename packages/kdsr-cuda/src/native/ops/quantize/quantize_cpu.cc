@@ -3,8 +3,8 @@
 // formed in double, where it is exact for float32 inputs, so the rounding decision is exact.
 #include <cmath>
 
-#include "../../core/parallel.h"
 #include "../common/checks.h"
+#include "../common/elementwise_cpu.h"
 
 namespace kdsr {
 namespace {
@@ -18,12 +18,10 @@ Tensors quantize_forward(const Tensors& in, const Attrs& attrs) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    const T* xp = x.data<T>();
-    T* yp = y.data<T>();
-    parallel_for(x.numel(), [&](int64_t i) {
-      const double v = std::fmin(std::fmax(static_cast<double>(xp[i]), 0.0), 1.0);
-      yp[i] = static_cast<T>(std::nearbyint(v * levels) / levels);  // nearbyint: ties to even (the default rounding mode)
-    }, grain_for(1));
+    map_elements(x.numel(), y.data<T>(), x.data<T>(), [levels](T value) {
+      const double v = std::fmin(std::fmax(static_cast<double>(value), 0.0), 1.0);
+      return static_cast<T>(std::nearbyint(v * levels) / levels);  // nearbyint: ties to even (the default rounding mode)
+    });
   });
   return {y};
 }

@@ -64,13 +64,22 @@ KDSR_HOST_DEVICE inline T uniform_oc(uint32_t w) {
 // Box-Muller on one word pair: radius sqrt(-2 ln u1) with u1 in (0, 1], angle 2 pi u2 with u2 in
 // [0, 1); which = 0 gives r cos(angle), which = 1 gives r sin(angle). Computed in T.
 template <typename T>
+KDSR_HOST_DEVICE inline T box_muller_radius(uint32_t w_radius) {
+  using std::log;
+  using std::sqrt;
+  return sqrt(T(-2) * log(uniform_oc<T>(w_radius)));
+}
+
+template <typename T>
+KDSR_HOST_DEVICE inline T box_muller_angle(uint32_t w_angle) {
+  return static_cast<T>(6.283185307179586476925) * uniform_co<T>(w_angle);
+}
+
+template <typename T>
 KDSR_HOST_DEVICE inline T box_muller(uint32_t w_radius, uint32_t w_angle, int which) {
   using std::cos;
-  using std::log;
   using std::sin;
-  using std::sqrt;
-  const T radius = sqrt(T(-2) * log(uniform_oc<T>(w_radius)));
-  const T angle = static_cast<T>(6.283185307179586476925) * uniform_co<T>(w_angle);
+  const T radius = box_muller_radius<T>(w_radius), angle = box_muller_angle<T>(w_angle);
   return radius * (which == 0 ? cos(angle) : sin(angle));
 }
 

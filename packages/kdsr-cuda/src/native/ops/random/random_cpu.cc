@@ -1,5 +1,5 @@
 // random_uniform and random_normal on the CPU: the Philox4x32-10 stream of philox.h, parallel over
-// blocks of four elements (each block is one Philox evaluation).
+// blocks of four elements (each block is one Philox evaluation, giving four values).
 #include <algorithm>
 #include <cmath>
 
@@ -25,12 +25,16 @@ Tensor new_output(const Attrs& attrs) {
   return Tensor::empty(shape, parse_dtype(attrs.string("dtype")), parse_device(attrs.string("device")));
 }
 
-// Calls write(i, block) for every element i, with block the Philox words of element i's block.
-template <typename F>
-void for_each_block(int64_t n, uint64_t seed, uint64_t offset, F&& write) {
-  parallel_for((n + 3) / 4, [&](int64_t b) {
-    const philox::Words words = philox::stream_block(seed, offset + static_cast<uint64_t>(b));
-    for (int64_t i = 4 * b; i < std::min<int64_t>(n, 4 * b + 4); i++) write(i, words);
+// y[4b .. 4b + 3] = values(block b's Philox words) for every block b (the last one cut at n); each
+// thread runs over a contiguous range of blocks.
+template <typename T, typename F>
+void fill_blocks(T* y, int64_t n, uint64_t seed, uint64_t offset, F values) {
+  parallel_for_range((n + 3) / 4, [=](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; b++) {
+      T v[4];
+      values(philox::stream_block(seed, offset + static_cast<uint64_t>(b)), v);
+      for (int64_t j = 0; j < std::min<int64_t>(4, n - 4 * b); j++) y[4 * b + j] = v[j];
+    }
   }, grain_for(4));
 }
 
@@ -42,9 +46,10 @@ Tensors random_uniform_forward(const Tensors& in, const Attrs& attrs) {
   Tensor y = new_output(attrs);
   dispatch_dtype(y.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    T* yp = y.data<T>();
     const T lo = static_cast<T>(low), span = static_cast<T>(high - low);
-    for_each_block(y.numel(), seed, offset, [&](int64_t i, const philox::Words& words) { yp[i] = lo + span * philox::uniform_co<T>(words.w[i % 4]); });
+    fill_blocks(y.data<T>(), y.numel(), seed, offset, [=](const philox::Words& words, T* v) {
+      for (int j = 0; j < 4; j++) v[j] = lo + span * philox::uniform_co<T>(words.w[j]);
+    });
   });
   return {y};
 }
@@ -57,11 +62,14 @@ Tensors random_normal_forward(const Tensors& in, const Attrs& attrs) {
   Tensor y = new_output(attrs);
   dispatch_dtype(y.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    T* yp = y.data<T>();
     const T m = static_cast<T>(mean), s = static_cast<T>(std_dev);
-    for_each_block(y.numel(), seed, offset, [&](int64_t i, const philox::Words& words) {
-      const int j = static_cast<int>(i % 4), pair = j & 2;  // words (0,1) for j = 0, 1 and (2,3) for j = 2, 3
-      yp[i] = m + s * philox::box_muller<T>(words.w[pair], words.w[pair + 1], j & 1);
+    fill_blocks(y.data<T>(), y.numel(), seed, offset, [=](const philox::Words& words, T* v) {
+      // Words (0,1) give elements 0 and 1, words (2,3) elements 2 and 3: one radius and angle per pair.
+      for (int pair = 0; pair < 4; pair += 2) {
+        const T radius = philox::box_muller_radius<T>(words.w[pair]), angle = philox::box_muller_angle<T>(words.w[pair + 1]);
+        v[pair] = m + s * (radius * std::cos(angle));
+        v[pair + 1] = m + s * (radius * std::sin(angle));
+      }
     });
   });
   return {y};

@@ -148,7 +148,7 @@ Tensors reduce_max_backward(const Tensors& in, const Attrs& attrs) {
     const T* xp = x.data<T>();
     const T* yp = y.data<T>();
     T* dxp = dx.data<T>();
-    parallel_for(x.numel(), [&](int64_t i) { dxp[i] = T(0); }, grain_for(1));
+    parallel_for_range(x.numel(), [=](int64_t begin, int64_t end) { std::fill(dxp + begin, dxp + end, T(0)); });
     // For each output (o, k): the first j where x[o, j, k] equals the maximum y[o, k].
     std::atomic<int64_t> unmatched{-1};  // errors cannot be thrown out of a parallel region
     parallel_for(g.outer * g.inner, [&](int64_t out) {
