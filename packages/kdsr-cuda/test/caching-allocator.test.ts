@@ -1,33 +1,6 @@
-// The caching allocator behind every device. Its logic (splitting, merging, reuse, statistics,
-// emptyCache, the out-of-memory retry, thread safety) is unit-tested natively over a bounded host
-// device (test/native/caching_allocator_test.cc, built with the addon); here each native case runs
-// as a jest test, and the CPU allocator is checked through the public API.
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+// The CPU's caching allocator through the public API (its logic is unit-tested natively:
+// test/native/caching_allocator_test.cc, run by test/native.test.ts).
 import { emptyCache, fill, memory } from '../src/ts';
-
-const binary = path.resolve(__dirname, '..', 'build', 'native-tests', 'caching_allocator_test');
-
-describe('CachingAllocator (native unit tests)', () => {
-  if (!fs.existsSync(binary)) {
-    test('the native test binary is built', () => {
-      throw new Error(`${binary} is missing: build the addon (npm run build:native) with KDSR_NATIVE_TESTS on (the default)`);
-    });
-    return;
-  }
-  const cases = execFileSync(binary, ['--list'], { encoding: 'utf8' }).trim().split('\n');
-
-  test('lists its cases', () => {
-    expect(cases).toEqual(expect.arrayContaining(['neighbours_merge_on_release', 'out_of_memory_retries_then_throws', 'concurrent_use']));
-  });
-
-  test.each(cases)('%s', (name) => {
-    // A failing case exits non-zero and execFileSync throws with its message on stderr.
-    const out = execFileSync(binary, [name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out.trim()).toBe(`ok ${name}`);
-  });
-});
 
 describe('the CPU allocator caches host memory', () => {
   // 64 MiB: above glibc's mmap threshold, the size whose fresh mapping per call this cache avoids.

@@ -2,6 +2,7 @@
 // <name>/data.pkl and one raw little-endian storage per <name>/data/<key>) without Python, and
 // picks the weights out of the layouts KDSR's code bases save.
 import * as fs from 'fs';
+import { bfloat16ToFloat, halfToFloat } from '@kdsr/cuda';
 import { PickleGlobal, unpickle } from './pickle';
 import { ZipArchive } from './zip';
 
@@ -30,15 +31,6 @@ class TensorRef {
 
 const ELEMENT_BYTES: Record<string, number> = { FloatStorage: 4, HalfStorage: 2, BFloat16Storage: 2, DoubleStorage: 8 };
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 function decodeStorage(bytes: Buffer, storage: StorageRef, bigEndian: boolean, source: string): Float32Array {
   const size = ELEMENT_BYTES[storage.storageType];
   if (size === undefined) throw new Error(`${source}: storage '${storage.key}' is a ${storage.storageType}; only Float, Half, BFloat16 and Double storages hold weights`);
@@ -51,7 +43,7 @@ function decodeStorage(bytes: Buffer, storage: StorageRef, bigEndian: boolean, s
       case 'FloatStorage': out[i] = view.getFloat32(4 * i, little); break;
       case 'DoubleStorage': out[i] = view.getFloat64(8 * i, little); break;
       case 'HalfStorage': out[i] = halfToFloat(view.getUint16(2 * i, little)); break;
-      default: out[i] = new Float32Array(new Uint32Array([view.getUint16(2 * i, little) << 16]).buffer)[0]; // BFloat16
+      default: out[i] = bfloat16ToFloat(view.getUint16(2 * i, little)); // BFloat16Storage
     }
   }
   return out;

@@ -3,17 +3,11 @@
 // parameters that sit out a phase (the generator during KD-only warm-up) start their bias
 // correction when they first get a gradient.
 import { adamUpdate, keep, Tensor } from '@kdsr/cuda';
+import type { AdamOptions as AdamStepOptions } from '@kdsr/cuda';
 import { type Parameter, writeConverted } from '../nn/parameter';
 
-export interface AdamOptions {
-  lr: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weightDecay?: number;
-  /** AdamW: decay applied to the weight instead of added to the gradient. */
-  decoupled?: boolean;
-}
+/** The engine's adamUpdate options (lr, betas, eps, weightDecay, decoupled for AdamW) less the step, which is counted per parameter. */
+export type AdamOptions = Omit<AdamStepOptions, 'step'>;
 
 /** β of the classic-degradation KDSR models (PyTorch's defaults). */
 export const ADAM_BETAS_CLASSIC = { beta1: 0.9, beta2: 0.999 } as const;

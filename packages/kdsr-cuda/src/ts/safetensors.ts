@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Tensor } from './tensor';
+import { bfloat16ToFloat, halfToFloat } from './float16';
 
 export interface SafetensorsEntry {
   dtype: string;
@@ -60,15 +61,6 @@ function checkEntry(name: string, entry: unknown, source: string): void {
   if (!valid) throw new Error(`${source}: corrupt safetensors header (tensor '${name}' needs a dtype, a shape of non-negative integers and data_offsets [begin, end])`);
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 function decode(bytes: Buffer, dtype: string, count: number, name: string, source: string): Float32Array | Float64Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
@@ -89,11 +81,7 @@ function decode(bytes: Buffer, dtype: string, count: number, name: string, sourc
     }
     case 'BF16': {
       const out = new Float32Array(count);
-      const word = new DataView(new ArrayBuffer(4));
-      for (let i = 0; i < count; i++) {
-        word.setUint32(0, view.getUint16(2 * i, true) << 16);
-        out[i] = word.getFloat32(0);
-      }
+      for (let i = 0; i < count; i++) out[i] = bfloat16ToFloat(view.getUint16(2 * i, true));
       return out;
     }
     default:

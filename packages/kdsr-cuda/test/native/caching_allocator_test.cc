@@ -1,11 +1,8 @@
 // Unit tests of CachingAllocator (src/native/core/caching_allocator.h), the allocator of the CPU and
 // of every CUDA device, over a bounded host "device" so that splitting, merging, reuse, statistics,
 // empty_cache, the out-of-memory retry and thread safety are checked without a GPU.
-// `caching_allocator_test` runs every case, `caching_allocator_test NAME` one, `--list` names them;
-// test/caching-allocator.test.ts runs each case under jest. Exit status 0 means it passed.
-#include <cstdio>
+// Built into build/native-tests/; see native_test.h for how it runs.
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -14,20 +11,12 @@
 #include <vector>
 
 #include "../../src/native/core/caching_allocator.h"
+#include "native_test.h"
 
 namespace kdsr {
 namespace {
 
 constexpr size_t MiB = 1 << 20;
-
-struct Failure {
-  std::string message;
-};
-
-#define EXPECT(cond, ...)                                                                            \
-  do {                                                                                               \
-    if (!(cond)) throw Failure{concat(__FILE__, ":", __LINE__, ": expected ", #cond, " ", ##__VA_ARGS__)}; \
-  } while (0)
 
 // A device with `capacity` bytes: counts what it hands out and refuses what does not fit.
 struct BoundedDevice {
@@ -219,43 +208,18 @@ void concurrent_use() {
   EXPECT(a.stats().reserved_bytes == 0 && device.used == 0, "(every segment whole again after the threads released all)");
 }
 
-const std::vector<std::pair<std::string, std::function<void()>>> kCases = {
-    {"small_blocks_share_a_segment", small_blocks_share_a_segment},
-    {"released_blocks_are_reused", released_blocks_are_reused},
-    {"neighbours_merge_on_release", neighbours_merge_on_release},
-    {"statistics", statistics},
-    {"empty_cache_keeps_live_segments", empty_cache_keeps_live_segments},
-    {"out_of_memory_retries_then_throws", out_of_memory_retries_then_throws},
-    {"concurrent_use", concurrent_use},
-};
-
 }  // namespace
 }  // namespace kdsr
 
 int main(int argc, char** argv) {
-  using kdsr::kCases;
-  if (argc == 2 && std::string(argv[1]) == "--list") {
-    for (const auto& c : kCases) std::printf("%s\n", c.first.c_str());
-    return 0;
-  }
-  int failed = 0, ran = 0;
-  for (const auto& c : kCases) {
-    if (argc == 2 && c.first != argv[1]) continue;
-    ran++;
-    try {
-      c.second();
-      std::printf("ok %s\n", c.first.c_str());
-    } catch (const kdsr::Failure& f) {
-      failed++;
-      std::fprintf(stderr, "FAIL %s: %s\n", c.first.c_str(), f.message.c_str());
-    } catch (const std::exception& e) {
-      failed++;
-      std::fprintf(stderr, "FAIL %s: unexpected exception: %s\n", c.first.c_str(), e.what());
-    }
-  }
-  if (ran == 0) {
-    std::fprintf(stderr, "no test case named '%s' (--list names them)\n", argv[1]);
-    return 2;
-  }
-  return failed == 0 ? 0 : 1;
+  return kdsr::testing::run_cases(argc, argv,
+                                  {
+                                      {"small_blocks_share_a_segment", kdsr::small_blocks_share_a_segment},
+                                      {"released_blocks_are_reused", kdsr::released_blocks_are_reused},
+                                      {"neighbours_merge_on_release", kdsr::neighbours_merge_on_release},
+                                      {"statistics", kdsr::statistics},
+                                      {"empty_cache_keeps_live_segments", kdsr::empty_cache_keeps_live_segments},
+                                      {"out_of_memory_retries_then_throws", kdsr::out_of_memory_retries_then_throws},
+                                      {"concurrent_use", kdsr::concurrent_use},
+                                  });
 }

@@ -2,7 +2,7 @@
 //   y = x * scale[c] + shift[c];  dx = dy * scale[c];
 //   dscale[c] = sum_{b,h,w} dy * x,  dshift[c] = sum_{b,h,w} dy  (one block per channel, fixed order).
 #include "../../cuda/cuda_utils.cuh"
-#include "../common/checks.h"
+#include "channel_affine_checks.h"
 
 namespace kdsr {
 namespace {
@@ -36,17 +36,10 @@ __global__ void channel_affine_backward_params_kernel1(float* dscale, float* dsh
 // ----------------------------------------------------------------------------
 // Kernel launchers
 
-void check_channel_vector(const std::string& op, const Tensor& x, const Tensor& v, const char* name) {
-  check_rank(op, v, 1, name);
-  KDSR_CHECK(v.dim(0) == x.dim(1), op, name, " ", shape_str(v.shape()), " must have one entry per channel of x ", shape_str(x.shape()));
-}
-
 Tensors channel_affine_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 3);
   const Tensor& x = in[0];
-  check_rank(attrs.op(), x, 4, "x");
-  check_channel_vector(attrs.op(), x, in[1], "scale");
-  check_channel_vector(attrs.op(), x, in[2], "shift");
+  check_channel_affine(attrs.op(), x, in[1], in[2]);
   const int64_t channels = x.dim(1), plane = x.dim(2) * x.dim(3);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   CudaGuard guard(x.device());
@@ -67,9 +60,7 @@ Tensors channel_affine_backward_cuda(const Tensors& in, const Attrs& attrs) {
   const Tensor& dy = in[0];
   const Tensor& x = in[1];
   const Tensor& scale = in[2];
-  check_rank(op, x, 4, "x");
-  check_same_shape(op, dy, x, "dy", "x");
-  check_channel_vector(op, x, scale, "scale");
+  check_channel_affine_backward(op, dy, x, scale);
   const bool need_input = attrs.flag("need_input"), need_scale = attrs.flag("need_scale"), need_shift = attrs.flag("need_shift");
   const int64_t batch = x.dim(0), channels = x.dim(1), plane = x.dim(2) * x.dim(3);
   Tensor dx, dscale, dshift;

@@ -1,16 +1,15 @@
-// Elementwise arithmetic on tensors of one shape: add, sub, mul, scale, axpy. Their gradients are
-// composites of these same ops (see op-table.json), so this family has no backward kernels.
-#include "../common/checks.h"
+// Elementwise arithmetic on the CPU: add, sub, mul, scale, axpy (formulas in elementwise_ops.h,
+// shared with the CUDA kernels).
 #include "../common/elementwise_cpu.h"
+#include "elementwise_ops.h"
 
 namespace kdsr {
 namespace {
 
-// out[i] = f(a[i], b[i]); f is called with the scalar type of the inputs.
+// out[i] = f(a[i], b[i]) over two tensors of one shape.
 template <typename F>
 Tensor binary(const std::string& op, const Tensor& a, const Tensor& b, const char* a_name, const char* b_name, F f) {
-  KDSR_CHECK(a.defined() && b.defined(), op, a_name, " and ", b_name, " are required");
-  check_same_shape(op, a, b, a_name, b_name);
+  check_binary(op, a, b, a_name, b_name);
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
   dispatch_dtype(a.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -21,35 +20,34 @@ Tensor binary(const std::string& op, const Tensor& a, const Tensor& b, const cha
 
 Tensors add_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  return {binary(attrs.op(), in[0], in[1], "a", "b", [](auto x, auto y) { return x + y; })};
+  return {binary(attrs.op(), in[0], in[1], "a", "b", AddOp{})};
 }
 
 Tensors sub_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  return {binary(attrs.op(), in[0], in[1], "a", "b", [](auto x, auto y) { return x - y; })};
+  return {binary(attrs.op(), in[0], in[1], "a", "b", SubOp{})};
 }
 
 Tensors mul_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  return {binary(attrs.op(), in[0], in[1], "a", "b", [](auto x, auto y) { return x * y; })};
+  return {binary(attrs.op(), in[0], in[1], "a", "b", MulOp{})};
 }
 
 Tensors axpy_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  double alpha = attrs.number("alpha");
-  return {binary(attrs.op(), in[0], in[1], "x", "y", [alpha](auto x, auto y) { return static_cast<decltype(x)>(alpha) * x + y; })};
+  return {binary(attrs.op(), in[0], in[1], "x", "y", AxpyOp{attrs.number("alpha")})};
 }
 
 Tensors scale_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
   KDSR_CHECK(x.defined(), attrs.op(), "x is required");
-  double alpha = attrs.number("alpha");
+  const double alpha = attrs.number("alpha");
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T a = static_cast<T>(alpha);
-    map_elements(x.numel(), y.data<T>(), x.data<T>(), [a](T v) { return a * v; });
+    map_elements(x.numel(), y.data<T>(), x.data<T>(), [a](T v) { return scale_value(v, a); });
   });
   return {y};
 }

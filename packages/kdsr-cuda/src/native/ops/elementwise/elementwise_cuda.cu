@@ -1,6 +1,7 @@
-// Elementwise arithmetic on CUDA devices: add, sub, mul, scale, axpy (see elementwise_cpu.cc).
+// Elementwise arithmetic on CUDA devices: add, sub, mul, scale, axpy (formulas in elementwise_ops.h,
+// shared with the CPU kernels).
 #include "../../cuda/cuda_utils.cuh"
-#include "../common/checks.h"
+#include "elementwise_ops.h"
 
 namespace kdsr {
 namespace {
@@ -8,8 +9,7 @@ namespace {
 // y = f(a[i], b[i]) over two tensors of one shape.
 template <typename F>
 Tensor binary(const std::string& op, const Tensor& a, const Tensor& b, const char* a_name, const char* b_name, F f) {
-  KDSR_CHECK(a.defined() && b.defined(), op, a_name, " and ", b_name, " are required");
-  check_same_shape(op, a, b, a_name, b_name);
+  check_binary(op, a, b, a_name, b_name);
   Tensor y = Tensor::empty(a.shape(), a.dtype(), a.device());
   CudaGuard guard(a.device());
   const float* ap = a.data<float>();
@@ -21,35 +21,34 @@ Tensor binary(const std::string& op, const Tensor& a, const Tensor& b, const cha
 
 Tensors add_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  return {binary(attrs.op(), in[0], in[1], "a", "b", [] __device__(float x, float y) { return x + y; })};
+  return {binary(attrs.op(), in[0], in[1], "a", "b", AddOp{})};
 }
 
 Tensors sub_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  return {binary(attrs.op(), in[0], in[1], "a", "b", [] __device__(float x, float y) { return x - y; })};
+  return {binary(attrs.op(), in[0], in[1], "a", "b", SubOp{})};
 }
 
 Tensors mul_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  return {binary(attrs.op(), in[0], in[1], "a", "b", [] __device__(float x, float y) { return x * y; })};
+  return {binary(attrs.op(), in[0], in[1], "a", "b", MulOp{})};
 }
 
 Tensors axpy_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
-  float alpha = static_cast<float>(attrs.number("alpha"));
-  return {binary(attrs.op(), in[0], in[1], "x", "y", [alpha] __device__(float x, float y) { return alpha * x + y; })};
+  return {binary(attrs.op(), in[0], in[1], "x", "y", AxpyOp{attrs.number("alpha")})};
 }
 
 Tensors scale_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
   KDSR_CHECK(x.defined(), attrs.op(), "x is required");
-  float alpha = static_cast<float>(attrs.number("alpha"));
+  const float alpha = static_cast<float>(attrs.number("alpha"));
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   CudaGuard guard(x.device());
   const float* xp = x.data<float>();
   float* yp = y.data<float>();
-  launch_elementwise(x.numel(), guard, attrs.op(), [=] __device__(int64_t i) { yp[i] = alpha * xp[i]; });
+  launch_elementwise(x.numel(), guard, attrs.op(), [=] __device__(int64_t i) { yp[i] = scale_value(xp[i], alpha); });
   return {y};
 }
 

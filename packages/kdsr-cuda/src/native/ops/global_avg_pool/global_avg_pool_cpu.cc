@@ -1,6 +1,7 @@
-// Global average pooling (B,C,H,W) -> (B,C) and its backward, parallel over the B*C planes.
+// Global average pooling (B,C,H,W) -> (B,C) and its backward on the CPU, parallel over the B*C planes
+// (checks and the gradient formula in global_avg_pool_shapes.h, shared with the CUDA kernels).
 #include "../../core/parallel.h"
-#include "../common/checks.h"
+#include "global_avg_pool_shapes.h"
 
 namespace kdsr {
 namespace {
@@ -8,9 +9,7 @@ namespace {
 Tensors global_avg_pool_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
-  check_rank(attrs.op(), x, 4, "x");
-  const int64_t plane = x.dim(2) * x.dim(3);
-  KDSR_CHECK(plane > 0, attrs.op(), "x ", shape_str(x.shape()), " has no pixels to average");
+  const int64_t plane = pooled_plane(attrs.op(), x);
   Tensor y = Tensor::empty({x.dim(0), x.dim(1)}, x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -29,17 +28,14 @@ Tensors global_avg_pool_forward(const Tensors& in, const Attrs& attrs) {
 Tensors global_avg_pool_backward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& dy = in[0];
-  check_rank(attrs.op(), dy, 2, "dy");
-  const int64_t height = attrs.integer("height"), width = attrs.integer("width");
-  KDSR_CHECK(height >= 1 && width >= 1, attrs.op(), "height and width must be positive, got ", height, " and ", width);
-  const int64_t plane = height * width;
-  Tensor dx = Tensor::empty({dy.dim(0), dy.dim(1), height, width}, dy.dtype(), dy.device());
+  Tensor dx = Tensor::empty(pool_backward_shape(attrs, dy), dy.dtype(), dy.device());
+  const int64_t plane = dx.dim(2) * dx.dim(3);
   dispatch_dtype(dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* dyp = dy.data<T>();
     T* dxp = dx.data<T>();
     parallel_for(dy.numel(), [&](int64_t p) {
-      const T g = static_cast<T>(static_cast<double>(dyp[p]) / static_cast<double>(plane));
+      const T g = pool_grad(dyp[p], plane);
       T* out = dxp + p * plane;
       for (int64_t k = 0; k < plane; k++) out[k] = g;
     }, grain_for(plane));

@@ -1,7 +1,7 @@
-// Global average pooling and its backward on CUDA devices (see global_avg_pool_cpu.cc):
-// y[b, c] = mean over the plane; dx[b, c, h, w] = dy[b, c] / (H * W).
+// Global average pooling and its backward on CUDA devices (checks and the gradient formula in
+// global_avg_pool_shapes.h, shared with the CPU kernels): y[b, c] = mean over the plane.
 #include "../../cuda/cuda_utils.cuh"
-#include "../common/checks.h"
+#include "global_avg_pool_shapes.h"
 
 namespace kdsr {
 namespace {
@@ -25,9 +25,7 @@ __global__ void global_avg_pool_forward_kernel1(float* y, const float* x, int64_
 Tensors global_avg_pool_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
-  check_rank(attrs.op(), x, 4, "x");
-  const int64_t plane = x.dim(2) * x.dim(3);
-  KDSR_CHECK(plane > 0, attrs.op(), "x ", shape_str(x.shape()), " has no pixels to average");
+  const int64_t plane = pooled_plane(attrs.op(), x);
   Tensor y = Tensor::empty({x.dim(0), x.dim(1)}, x.dtype(), x.device());
   if (y.numel() == 0) return {y};
   CudaGuard guard(x.device());
@@ -39,16 +37,12 @@ Tensors global_avg_pool_cuda(const Tensors& in, const Attrs& attrs) {
 Tensors global_avg_pool_backward_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& dy = in[0];
-  check_rank(attrs.op(), dy, 2, "dy");
-  const int64_t height = attrs.integer("height"), width = attrs.integer("width");
-  KDSR_CHECK(height >= 1 && width >= 1, attrs.op(), "height and width must be positive, got ", height, " and ", width);
-  Tensor dx = Tensor::empty({dy.dim(0), dy.dim(1), height, width}, dy.dtype(), dy.device());
+  Tensor dx = Tensor::empty(pool_backward_shape(attrs, dy), dy.dtype(), dy.device());
   CudaGuard guard(dy.device());
   const float* dyp = dy.data<float>();
   float* dxp = dx.data<float>();
-  const int64_t plane = height * width;
-  launch_elementwise(dx.numel(), guard, attrs.op(),
-                     [=] __device__(int64_t i) { dxp[i] = static_cast<float>(static_cast<double>(dyp[i / plane]) / static_cast<double>(plane)); });
+  const int64_t plane = dx.dim(2) * dx.dim(3);
+  launch_elementwise(dx.numel(), guard, attrs.op(), [=] __device__(int64_t i) { dxp[i] = pool_grad(dyp[i / plane], plane); });
   return {dx};
 }
 

@@ -1,6 +1,7 @@
-// LeakyReLU forward and backward on the CPU: y = x > 0 ? x : slope * x.
+// LeakyReLU forward and backward on the CPU (formulas in leaky_relu.h, shared with the CUDA kernels).
 #include "../common/checks.h"
 #include "../common/elementwise_cpu.h"
+#include "leaky_relu.h"
 
 namespace kdsr {
 namespace {
@@ -15,7 +16,7 @@ Tensors leaky_relu_forward(const Tensors& in, const Attrs& attrs) {
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
     T s = static_cast<T>(slope);
-    map_elements(x.numel(), yp, xp, [s](T v) { return v > 0 ? v : s * v; });
+    map_elements(x.numel(), yp, xp, [s](T v) { return leaky_relu_value(v, s); });
   });
   return {y};
 }
@@ -33,7 +34,7 @@ Tensors leaky_relu_backward(const Tensors& in, const Attrs& attrs) {
     const T* dyp = dy.data<T>();
     T* dxp = dx.data<T>();
     T s = static_cast<T>(slope);
-    map_elements(x.numel(), dxp, dyp, xp, [s](T g, T v) { return v > 0 ? g : s * g; });
+    map_elements(x.numel(), dxp, dyp, xp, [s](T g, T v) { return leaky_relu_grad(g, v, s); });
   });
   return {dx};
 }

@@ -1,6 +1,7 @@
-// LeakyReLU forward and backward on CUDA devices: y = x > 0 ? x : slope * x.
+// LeakyReLU forward and backward on CUDA devices (formulas in leaky_relu.h, shared with the CPU kernels).
 #include "../../cuda/cuda_common.h"
 #include "../common/checks.h"
+#include "leaky_relu.h"
 
 namespace kdsr {
 namespace {
@@ -10,12 +11,12 @@ namespace {
 
 __global__ void leaky_relu_forward_kernel1(float* y, const float* x, float slope, int64_t n) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+    y[i] = leaky_relu_value(x[i], slope);
 }
 
 __global__ void leaky_relu_backward_kernel1(float* dx, const float* dy, const float* x, float slope, int64_t n) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
+    dx[i] = leaky_relu_grad(dy[i], x[i], slope);
 }
 
 // ----------------------------------------------------------------------------

@@ -1,37 +1,20 @@
-// Knowledge-distillation loss of KDSR: with p = softmax(teacher / tau), q = softmax(student / tau)
-// per row of (B,F) inputs,
-//   loss = (1/B) sum_b sum_i p_i (log p_i - log q_i)          (KL(p || q), "batchmean", no tau^2)
-//   dstudent = dloss * (q - p) / (tau * B)                     (the teacher is a constant)
-// log p and log q come from a stable log-sum-exp, so p_i = 0 (underflow) contributes exactly 0.
-// Rows are computed in parallel; the batch sum is taken in row order (deterministic).
+// The knowledge-distillation loss of KDSR on the CPU (formulas and checks in kd_loss.h, shared with
+// the CUDA kernels). Rows are computed in parallel; the batch sum is taken in row order (deterministic).
 #include <vector>
 
 #include "../../core/parallel.h"
-#include "../common/checks.h"
 #include "../softmax/log_sum_exp.h"
+#include "kd_loss.h"
 
 namespace kdsr {
 namespace {
-
-void check_kd_inputs(const Attrs& attrs, const Tensor& student, const Tensor& teacher) {
-  check_rank(attrs.op(), student, 2, "student");
-  check_rank(attrs.op(), teacher, 2, "teacher");
-  check_same_shape(attrs.op(), student, teacher, "student", "teacher");
-  KDSR_CHECK(student.dim(0) >= 1 && student.dim(1) >= 1, attrs.op(), "student ", shape_str(student.shape()), " is empty");
-}
-
-double tau_of(const Attrs& attrs) {
-  double tau = attrs.number("tau");
-  KDSR_CHECK(tau > 0, attrs.op(), "tau must be positive, got ", tau);
-  return tau;
-}
 
 Tensors kd_loss_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
   const Tensor& student = in[0];
   const Tensor& teacher = in[1];
-  check_kd_inputs(attrs, student, teacher);
-  const double inv_tau = 1.0 / tau_of(attrs);
+  check_kd_inputs(attrs.op(), student, teacher);
+  const double inv_tau = 1.0 / kd_tau(attrs);
   const int64_t batch = student.dim(0), features = student.dim(1);
   Tensor loss = Tensor::empty({1}, student.dtype(), student.device());
   dispatch_dtype(student.dtype(), [&](auto zero) {
@@ -42,10 +25,7 @@ Tensors kd_loss_forward(const Tensors& in, const Attrs& attrs) {
       const T* t = teacher.data<T>() + b * features;
       const double lse_s = log_sum_exp(s, features, inv_tau), lse_t = log_sum_exp(t, features, inv_tau);
       double kl = 0;
-      for (int64_t i = 0; i < features; i++) {
-        const double log_p = t[i] * inv_tau - lse_t, log_q = s[i] * inv_tau - lse_s;
-        kl += std::exp(log_p) * (log_p - log_q);
-      }
+      for (int64_t i = 0; i < features; i++) kl += kd_term(kd_log_prob(t[i], inv_tau, lse_t), kd_log_prob(s[i], inv_tau, lse_s));
       row_kl[b] = kl;
     }, grain_for(features));
     double total = 0;
@@ -61,9 +41,9 @@ Tensors kd_loss_backward(const Tensors& in, const Attrs& attrs) {
   const Tensor& student = in[1];
   const Tensor& teacher = in[2];
   KDSR_CHECK(dloss.defined() && dloss.numel() == 1, attrs.op(), "dloss must hold one value");
-  check_kd_inputs(attrs, student, teacher);
+  check_kd_inputs(attrs.op(), student, teacher);
   KDSR_CHECK(dloss.dtype() == student.dtype(), attrs.op(), "dloss and student must have the same dtype");
-  const double tau = tau_of(attrs), inv_tau = 1.0 / tau;
+  const double tau = kd_tau(attrs), inv_tau = 1.0 / tau;
   const int64_t batch = student.dim(0), features = student.dim(1);
   Tensor dstudent = Tensor::empty(student.shape(), student.dtype(), student.device());
   dispatch_dtype(student.dtype(), [&](auto zero) {
@@ -74,8 +54,7 @@ Tensors kd_loss_backward(const Tensors& in, const Attrs& attrs) {
       const T* t = teacher.data<T>() + b * features;
       T* out = dstudent.data<T>() + b * features;
       const double lse_s = log_sum_exp(s, features, inv_tau), lse_t = log_sum_exp(t, features, inv_tau);
-      for (int64_t i = 0; i < features; i++)
-        out[i] = static_cast<T>(g * (std::exp(s[i] * inv_tau - lse_s) - std::exp(t[i] * inv_tau - lse_t)));
+      for (int64_t i = 0; i < features; i++) out[i] = static_cast<T>(kd_grad(g, kd_log_prob(s[i], inv_tau, lse_s), kd_log_prob(t[i], inv_tau, lse_t)));
     }, grain_for(features));
   });
   return {dstudent};

@@ -1,9 +1,8 @@
-// The distillation loss of KDSR on CUDA devices (see kd_loss_cpu.cc): with p = softmax(teacher / tau)
-// and q = softmax(student / tau), loss = (1/B) sum_b KL(p_b || q_b); dstudent = dloss (q - p) / (tau B).
-// One block per row; the per-row KL values are then added in row order (deterministic).
+// The distillation loss of KDSR on CUDA devices (formulas and checks in kd_loss.h, shared with the CPU
+// kernels). One block per row; the per-row KL values are then added in row order (deterministic).
 #include "../../cuda/deterministic_sum.cuh"
-#include "../common/checks.h"
 #include "../softmax/row_lse.cuh"
+#include "kd_loss.h"
 
 namespace kdsr {
 namespace {
@@ -21,10 +20,7 @@ __global__ void kd_loss_forward_kernel1(double* row_kl, const float* student, co
   const double lse_s = block_row_lse(s, features, inv_tau, fscratch, dscratch);
   const double lse_t = block_row_lse(t, features, inv_tau, fscratch, dscratch);
   double kl = 0.0;
-  for (int64_t i = threadIdx.x; i < features; i += blockDim.x) {
-    const double log_p = t[i] * inv_tau - lse_t, log_q = s[i] * inv_tau - lse_s;
-    kl += exp(log_p) * (log_p - log_q);
-  }
+  for (int64_t i = threadIdx.x; i < features; i += blockDim.x) kl += kd_term(kd_log_prob(t[i], inv_tau, lse_t), kd_log_prob(s[i], inv_tau, lse_s));
   kl = block_sum(kl, dscratch);
   if (threadIdx.x == 0) row_kl[blockIdx.x] = kl;
 }
@@ -38,34 +34,19 @@ __global__ void kd_loss_backward_kernel1(float* dstudent, const float* dloss, co
   const double lse_s = block_row_lse(s, features, inv_tau, fscratch, dscratch);
   const double lse_t = block_row_lse(t, features, inv_tau, fscratch, dscratch);
   const double g = static_cast<double>(dloss[0]) * inv_tau / batch;
-  for (int64_t i = threadIdx.x; i < features; i += blockDim.x) {
-    const double q = exp(s[i] * inv_tau - lse_s), p = exp(t[i] * inv_tau - lse_t);
-    dstudent[blockIdx.x * features + i] = static_cast<float>(g * (q - p));
-  }
+  for (int64_t i = threadIdx.x; i < features; i += blockDim.x)
+    dstudent[blockIdx.x * features + i] = static_cast<float>(kd_grad(g, kd_log_prob(s[i], inv_tau, lse_s), kd_log_prob(t[i], inv_tau, lse_t)));
 }
 
 // ----------------------------------------------------------------------------
 // Kernel launchers
 
-void check_pair(const std::string& op, const Tensor& student, const Tensor& teacher) {
-  check_rank(op, student, 2, "student");
-  check_rank(op, teacher, 2, "teacher");
-  check_same_shape(op, student, teacher, "student", "teacher");
-  KDSR_CHECK(student.dim(0) >= 1 && student.dim(1) >= 1, op, "student ", shape_str(student.shape()), " is empty");
-}
-
-double inv_tau_of(const Attrs& attrs) {
-  double tau = attrs.number("tau");
-  KDSR_CHECK(tau > 0, attrs.op(), "tau must be positive, got ", tau);
-  return 1.0 / tau;
-}
-
 Tensors kd_loss_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
   const Tensor& student = in[0];
   const Tensor& teacher = in[1];
-  check_pair(attrs.op(), student, teacher);
-  const double inv_tau = inv_tau_of(attrs);
+  check_kd_inputs(attrs.op(), student, teacher);
+  const double inv_tau = 1.0 / kd_tau(attrs);
   const int64_t batch = student.dim(0), features = student.dim(1);
   Tensor loss = Tensor::empty({1}, student.dtype(), student.device());
   Tensor row_kl = Tensor::empty({batch}, DType::F64, student.device());
@@ -84,8 +65,8 @@ Tensors kd_loss_backward_cuda(const Tensors& in, const Attrs& attrs) {
   const Tensor& student = in[1];
   const Tensor& teacher = in[2];
   KDSR_CHECK(dloss.defined() && dloss.numel() == 1, attrs.op(), "dloss must hold one value");
-  check_pair(attrs.op(), student, teacher);
-  const double inv_tau = inv_tau_of(attrs);
+  check_kd_inputs(attrs.op(), student, teacher);
+  const double inv_tau = 1.0 / kd_tau(attrs);
   const int64_t batch = student.dim(0), features = student.dim(1);
   Tensor dstudent = Tensor::empty(student.shape(), student.dtype(), student.device());
   CudaGuard guard(student.device());

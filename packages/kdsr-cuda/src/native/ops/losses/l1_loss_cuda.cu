@@ -1,7 +1,7 @@
-// L1 loss on CUDA devices (see l1_loss_cpu.cc): mean |a - b| as a deterministic double sum;
-// backward da = dloss * sign(a - b) / n, db = -da, with dloss read on the device (no synchronisation).
+// L1 loss on CUDA devices (formulas and checks in l1_loss.h, shared with the CPU kernels): the mean
+// is a deterministic double sum; the backward reads dloss on the device (no synchronisation).
 #include "../../cuda/deterministic_sum.cuh"
-#include "../common/checks.h"
+#include "l1_loss.h"
 
 namespace kdsr {
 namespace {
@@ -10,15 +10,14 @@ Tensors l1_loss_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
   const Tensor& a = in[0];
   const Tensor& b = in[1];
-  KDSR_CHECK(a.defined() && b.defined(), attrs.op(), "a and b are required");
-  check_same_shape(attrs.op(), a, b, "a", "b");
+  check_l1_loss(attrs.op(), a, b);
   KDSR_CHECK(a.numel() > 0, attrs.op(), "a and b are empty");
   Tensor loss = Tensor::empty({1}, a.dtype(), a.device());
   CudaGuard guard(a.device());
   const float* ap = a.data<float>();
   const float* bp = b.data<float>();
   deterministic_sum(loss.data<float>(), a.numel(), 1.0 / static_cast<double>(a.numel()), a.device(), guard, attrs.op(),
-                    [=] __device__(int64_t i) { return fabs(static_cast<double>(ap[i]) - static_cast<double>(bp[i])); });
+                    [=] __device__(int64_t i) { return l1_term(ap[i], bp[i]); });
   return {loss};
 }
 
@@ -27,9 +26,7 @@ Tensors l1_loss_backward_cuda(const Tensors& in, const Attrs& attrs) {
   const Tensor& dloss = in[0];
   const Tensor& a = in[1];
   const Tensor& b = in[2];
-  KDSR_CHECK(dloss.defined() && dloss.numel() == 1, attrs.op(), "dloss must hold one value");
-  KDSR_CHECK(a.defined() && b.defined(), attrs.op(), "a and b are required");
-  check_same_shape(attrs.op(), a, b, "a", "b");
+  check_l1_loss_backward(attrs.op(), dloss, a, b);
   Tensor da = Tensor::empty(a.shape(), a.dtype(), a.device());
   Tensor db = Tensor::empty(a.shape(), a.dtype(), a.device());
   CudaGuard guard(a.device());
@@ -38,11 +35,9 @@ Tensors l1_loss_backward_cuda(const Tensors& in, const Attrs& attrs) {
   const float* dl = dloss.data<float>();
   float* dap = da.data<float>();
   float* dbp = db.data<float>();
-  const double n = static_cast<double>(a.numel());
-  launch_elementwise(a.numel(), guard, attrs.op(), [=] __device__(int64_t i) {
-    const float g = static_cast<float>(static_cast<double>(dl[0]) / n);
-    const float d = ap[i] - bp[i];
-    const float v = d > 0 ? g : d < 0 ? -g : 0.0f;
+  const int64_t n = a.numel();
+  launch_elementwise(n, guard, attrs.op(), [=] __device__(int64_t i) {
+    const float v = l1_grad(ap[i], bp[i], l1_grad_scale(dl[0], n));
     dap[i] = v;
     dbp[i] = -v;
   });

@@ -1,40 +1,30 @@
-// Sub-pixel rearrangements with factor r (each the other's inverse, and so each the other's gradient):
-//   pixel_shuffle   (B, C*r*r, H, W) -> (B, C, H*r, W*r):  y[b,c,Y*r+i,X*r+j] = x[b,c*r*r+i*r+j,Y,X]
-//   pixel_unshuffle (B, C, H*r, W*r) -> (B, C*r*r, H, W):  y[b,c*r*r+i*r+j,Y,X] = x[b,c,Y*r+i,X*r+j]
-// Both are parallel over output rows; each row gathers from r (shuffle) or one (unshuffle) input planes.
+// pixel_shuffle and pixel_unshuffle on the CPU (the layout correspondence is in sub_pixel_layout.h,
+// shared with the CUDA kernels). Both are parallel over output rows; a shuffled row gathers from r
+// packed rows (one per j), an unshuffled row from one spread row with stride r.
 #include "../../core/parallel.h"
-#include "../common/checks.h"
+#include "sub_pixel_layout.h"
 
 namespace kdsr {
 namespace {
 
-int64_t factor_of(const Attrs& attrs) {
-  int64_t r = attrs.integer("factor");
-  KDSR_CHECK(r >= 1, attrs.op(), "factor must be a positive integer, got ", r);
-  return r;
-}
-
 Tensors pixel_shuffle_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
-  check_rank(attrs.op(), x, 4, "x");
-  const int64_t r = factor_of(attrs);
-  KDSR_CHECK(x.dim(1) % (r * r) == 0, attrs.op(), "the channels of x ", shape_str(x.shape()), " must be a multiple of factor^2 = ", r * r);
-  const int64_t batch = x.dim(0), channels = x.dim(1) / (r * r), height = x.dim(2), width = x.dim(3);
-  const int64_t out_h = height * r, out_w = width * r;
-  Tensor y = Tensor::empty({batch, channels, out_h, out_w}, x.dtype(), x.device());
+  Shape shape;
+  const SubPixelLayout layout = pixel_shuffle_layout(attrs, x, shape);
+  Tensor y = Tensor::empty(shape, x.dtype(), x.device());
+  const int64_t r = layout.r, out_h = shape[2], out_w = shape[3];
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
-    parallel_for(batch * channels * out_h, [&](int64_t row) {
-      const int64_t oy = row % out_h, bc = row / out_h;  // bc = b * channels + c
-      const int64_t in_y = oy / r, i = oy % r;
-      T* out = yp + row * out_w;
+    parallel_for(shape[0] * shape[1] * out_h, [&](int64_t row) {
+      const int64_t oy = row % out_h, bc = row / out_h;
+      T* out = yp + layout.spread_row(bc, oy / r, oy % r);
       for (int64_t j = 0; j < r; j++) {
-        // Input plane c*r*r + i*r + j feeds output columns j, j + r, j + 2r, ...
-        const T* src = xp + ((bc * r * r + i * r + j) * height + in_y) * width;
-        for (int64_t in_x = 0; in_x < width; in_x++) out[in_x * r + j] = src[in_x];
+        // Packed row (i, j) feeds output columns j, j + r, j + 2r, ...
+        const T* src = xp + layout.packed_row(bc, oy % r, j, oy / r);
+        for (int64_t in_x = 0; in_x < layout.width; in_x++) out[in_x * r + j] = src[in_x];
       }
     }, grain_for(out_w));
   });
@@ -44,22 +34,17 @@ Tensors pixel_shuffle_forward(const Tensors& in, const Attrs& attrs) {
 Tensors pixel_unshuffle_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
-  check_rank(attrs.op(), x, 4, "x");
-  const int64_t r = factor_of(attrs);
-  KDSR_CHECK(x.dim(2) % r == 0 && x.dim(3) % r == 0, attrs.op(), "the height and width of x ", shape_str(x.shape()),
-             " must be multiples of the factor ", r);
-  const int64_t batch = x.dim(0), channels = x.dim(1), in_h = x.dim(2), in_w = x.dim(3);
-  const int64_t out_c = channels * r * r, out_h = in_h / r, out_w = in_w / r;
-  Tensor y = Tensor::empty({batch, out_c, out_h, out_w}, x.dtype(), x.device());
+  Shape shape;
+  const SubPixelLayout layout = pixel_unshuffle_layout(attrs, x, shape);
+  Tensor y = Tensor::empty(shape, x.dtype(), x.device());
+  const int64_t r = layout.r, out_c = shape[1], out_h = shape[2], out_w = shape[3];
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* xp = x.data<T>();
     T* yp = y.data<T>();
-    parallel_for(batch * out_c * out_h, [&](int64_t row) {
-      const int64_t oy = row % out_h, boc = row / out_h;  // boc = b * out_c + oc
-      const int64_t oc = boc % out_c, b = boc / out_c;
-      const int64_t c = oc / (r * r), i = (oc / r) % r, j = oc % r;
-      const T* src = xp + ((b * channels + c) * in_h + oy * r + i) * in_w + j;
+    parallel_for(shape[0] * out_c * out_h, [&](int64_t row) {
+      const int64_t oy = row % out_h, plane = row / out_h;  // plane = bc*r*r + i*r + j
+      const T* src = xp + layout.spread_row(plane / (r * r), oy, (plane / r) % r) + plane % r;
       T* out = yp + row * out_w;
       for (int64_t ox = 0; ox < out_w; ox++) out[ox] = src[ox * r];
     }, grain_for(out_w));

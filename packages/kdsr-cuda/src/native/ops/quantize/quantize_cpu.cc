@@ -1,10 +1,6 @@
-// quantize(x, levels) = round(clamp(x, 0, 1) * levels) / levels with round half to even: the
-// value an image takes when stored with `levels` + 1 grey levels (255: 8 bits). The product is
-// formed in double, where it is exact for float32 inputs, so the rounding decision is exact.
-#include <cmath>
-
-#include "../common/checks.h"
+// quantize on the CPU (the formula is in quantize_value.h, shared with the CUDA kernel).
 #include "../common/elementwise_cpu.h"
+#include "quantize_value.h"
 
 namespace kdsr {
 namespace {
@@ -13,15 +9,11 @@ Tensors quantize_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
   KDSR_CHECK(x.defined(), attrs.op(), "x is required");
-  const double levels = attrs.number("levels");
-  KDSR_CHECK(levels > 0 && std::isfinite(levels), attrs.op(), "levels must be a positive number, got ", levels);
+  const double levels = quantize_levels(attrs);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    map_elements(x.numel(), y.data<T>(), x.data<T>(), [levels](T value) {
-      const double v = std::fmin(std::fmax(static_cast<double>(value), 0.0), 1.0);
-      return static_cast<T>(std::nearbyint(v * levels) / levels);  // nearbyint: ties to even (the default rounding mode)
-    });
+    map_elements(x.numel(), y.data<T>(), x.data<T>(), [levels](T v) { return quantize_value(v, levels); });
   });
   return {y};
 }

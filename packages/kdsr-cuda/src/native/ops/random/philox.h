@@ -62,7 +62,7 @@ KDSR_HOST_DEVICE inline T uniform_oc(uint32_t w) {
 }
 
 // Box-Muller on one word pair: radius sqrt(-2 ln u1) with u1 in (0, 1], angle 2 pi u2 with u2 in
-// [0, 1); which = 0 gives r cos(angle), which = 1 gives r sin(angle). Computed in T.
+// [0, 1); the pair's two normal values are r cos(angle) and r sin(angle). Computed in T.
 template <typename T>
 KDSR_HOST_DEVICE inline T box_muller_radius(uint32_t w_radius) {
   using std::log;
@@ -75,12 +75,31 @@ KDSR_HOST_DEVICE inline T box_muller_angle(uint32_t w_angle) {
   return static_cast<T>(6.283185307179586476925) * uniform_co<T>(w_angle);
 }
 
+// Element values of the stream (see the header comment): a uniform value in [lo, lo + span) from
+// word w, and normal values with mean m and standard deviation s.
 template <typename T>
-KDSR_HOST_DEVICE inline T box_muller(uint32_t w_radius, uint32_t w_angle, int which) {
+KDSR_HOST_DEVICE inline T uniform_value(uint32_t w, T lo, T span) {
+  return lo + span * uniform_co<T>(w);
+}
+
+// Both normal values of a word pair (elements 0 and 1, or 2 and 3, of a block).
+template <typename T>
+KDSR_HOST_DEVICE inline void normal_pair(uint32_t w_radius, uint32_t w_angle, T m, T s, T& first, T& second) {
   using std::cos;
   using std::sin;
   const T radius = box_muller_radius<T>(w_radius), angle = box_muller_angle<T>(w_angle);
-  return radius * (which == 0 ? cos(angle) : sin(angle));
+  first = m + s * (radius * cos(angle));
+  second = m + s * (radius * sin(angle));
+}
+
+// Element j (0..3) of a block's normal values alone: words (0,1) give j = 0, 1 and (2,3) give j = 2, 3.
+template <typename T>
+KDSR_HOST_DEVICE inline T normal_value(const Words& words, int j, T m, T s) {
+  using std::cos;
+  using std::sin;
+  const int pair = j & 2;
+  const T radius = box_muller_radius<T>(words.w[pair]), angle = box_muller_angle<T>(words.w[pair + 1]);
+  return m + s * (radius * ((j & 1) == 0 ? cos(angle) : sin(angle)));
 }
 
 }  // namespace philox

@@ -4,26 +4,11 @@
 #include <cmath>
 
 #include "../../core/parallel.h"
-#include "../common/checks.h"
 #include "philox.h"
+#include "random_attrs.h"
 
 namespace kdsr {
 namespace {
-
-constexpr double kTwoPow53 = 9007199254740992.0;
-
-// An integer attribute in [0, 2^53) (what a JS number holds exactly), as uint64.
-uint64_t stream_position(const Attrs& attrs, const char* name) {
-  const double v = attrs.number(name);
-  KDSR_CHECK(v >= 0 && v < kTwoPow53 && std::floor(v) == v, attrs.op(), name, " must be an integer in [0, 2^53), got ", v);
-  return static_cast<uint64_t>(v);
-}
-
-Tensor new_output(const Attrs& attrs) {
-  const Shape shape = attrs.integers("shape");
-  for (int64_t d : shape) KDSR_CHECK(d >= 0, attrs.op(), "shape ", shape_str(shape), " has a negative dimension");
-  return Tensor::empty(shape, parse_dtype(attrs.string("dtype")), parse_device(attrs.string("device")));
-}
 
 // y[4b .. 4b + 3] = values(block b's Philox words) for every block b (the last one cut at n); each
 // thread runs over a contiguous range of blocks.
@@ -43,12 +28,12 @@ Tensors random_uniform_forward(const Tensors& in, const Attrs& attrs) {
   const uint64_t seed = stream_position(attrs, "seed"), offset = stream_position(attrs, "offset");
   const double low = attrs.number("low"), high = attrs.number("high");
   KDSR_CHECK(low <= high, attrs.op(), "low ", low, " must not exceed high ", high);
-  Tensor y = new_output(attrs);
+  Tensor y = random_output(attrs);
   dispatch_dtype(y.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T lo = static_cast<T>(low), span = static_cast<T>(high - low);
     fill_blocks(y.data<T>(), y.numel(), seed, offset, [=](const philox::Words& words, T* v) {
-      for (int j = 0; j < 4; j++) v[j] = lo + span * philox::uniform_co<T>(words.w[j]);
+      for (int j = 0; j < 4; j++) v[j] = philox::uniform_value(words.w[j], lo, span);
     });
   });
   return {y};
@@ -59,17 +44,13 @@ Tensors random_normal_forward(const Tensors& in, const Attrs& attrs) {
   const uint64_t seed = stream_position(attrs, "seed"), offset = stream_position(attrs, "offset");
   const double mean = attrs.number("mean"), std_dev = attrs.number("std");
   KDSR_CHECK(std_dev >= 0, attrs.op(), "std must not be negative, got ", std_dev);
-  Tensor y = new_output(attrs);
+  Tensor y = random_output(attrs);
   dispatch_dtype(y.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T m = static_cast<T>(mean), s = static_cast<T>(std_dev);
     fill_blocks(y.data<T>(), y.numel(), seed, offset, [=](const philox::Words& words, T* v) {
       // Words (0,1) give elements 0 and 1, words (2,3) elements 2 and 3: one radius and angle per pair.
-      for (int pair = 0; pair < 4; pair += 2) {
-        const T radius = philox::box_muller_radius<T>(words.w[pair]), angle = philox::box_muller_angle<T>(words.w[pair + 1]);
-        v[pair] = m + s * (radius * std::cos(angle));
-        v[pair + 1] = m + s * (radius * std::sin(angle));
-      }
+      for (int pair = 0; pair < 4; pair += 2) philox::normal_pair(words.w[pair], words.w[pair + 1], m, s, v[pair], v[pair + 1]);
     });
   });
   return {y};

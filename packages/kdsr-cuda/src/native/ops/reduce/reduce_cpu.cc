@@ -1,48 +1,19 @@
-// Reductions over one dimension (removed from the shape; a rank-1 input gives shape [1]) or, when
-// `dim` is absent, over all elements to shape [1]: reduce_sum, reduce_mean, reduce_max, and the
-// backward kernels reduce_backward (sum and mean: alpha * dy broadcast back) and
-// reduce_max_backward (dy routed to the first position of each maximum).
-// x is viewed as (outer, n, inner) with n the reduced extent. Sums accumulate in double; every
-// reduction combines its terms in a fixed order, so results do not depend on the thread count.
+// Reductions on the CPU: reduce_sum, reduce_mean, reduce_max over one dimension or all elements
+// (reduce_geometry.h, shared with the CUDA kernels), and the backward kernels reduce_backward (sum
+// and mean: alpha * dy broadcast back) and reduce_max_backward (dy routed to the first position of
+// each maximum). Sums accumulate in double; every reduction combines its terms in a fixed order, so
+// results do not depend on the thread count.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
 
 #include "../../core/parallel.h"
-#include "../common/checks.h"
 #include "../common/parallel_reduce.h"
+#include "reduce_geometry.h"
 
 namespace kdsr {
 namespace {
-
-struct ReduceGeometry {
-  int64_t outer = 1, n = 1, inner = 1;
-  Shape out_shape;
-};
-
-// How `shape` is reduced under the optional attribute `dim` (negative counts from the end).
-ReduceGeometry geometry(const Attrs& attrs, const Shape& shape) {
-  ReduceGeometry g;
-  if (!attrs.has("dim")) {
-    g.n = shape_numel(shape);
-    g.out_shape = {1};
-  } else {
-    const int64_t rank = static_cast<int64_t>(shape.size());
-    int64_t dim = attrs.integer("dim");
-    KDSR_CHECK(dim >= -rank && dim < rank, attrs.op(), "dim ", dim, " is out of range for shape ", shape_str(shape));
-    if (dim < 0) dim += rank;
-    for (int64_t d = 0; d < rank; d++) {
-      if (d < dim) g.outer *= shape[d];
-      if (d > dim) g.inner *= shape[d];
-      if (d != dim) g.out_shape.push_back(shape[d]);
-    }
-    g.n = shape[dim];
-    if (g.out_shape.empty()) g.out_shape = {1};
-  }
-  KDSR_CHECK(g.n >= 1, attrs.op(), "cannot reduce an empty extent of shape ", shape_str(shape));
-  return g;
-}
 
 // y[o, k] = finish(fold of combine over j of x[o, j, k]), parallel over (o, tile of k).
 template <typename T, typename Acc, typename Combine, typename Finish>
@@ -66,7 +37,7 @@ Tensors reduce_sum_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
   KDSR_CHECK(x.defined(), attrs.op(), "x is required");
-  const ReduceGeometry g = geometry(attrs, x.shape());
+  const ReduceGeometry g = reduce_geometry(attrs, x.shape());
   Tensor y = Tensor::empty(g.out_shape, x.dtype(), x.device());
   const double factor = Mean ? 1.0 / static_cast<double>(g.n) : 1.0;
   dispatch_dtype(x.dtype(), [&](auto zero) {
@@ -87,7 +58,7 @@ Tensors reduce_max_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
   KDSR_CHECK(x.defined(), attrs.op(), "x is required");
-  const ReduceGeometry g = geometry(attrs, x.shape());
+  const ReduceGeometry g = reduce_geometry(attrs, x.shape());
   Tensor y = Tensor::empty(g.out_shape, x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -106,11 +77,8 @@ Tensors reduce_max_forward(const Tensors& in, const Attrs& attrs) {
 Tensors reduce_backward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& dy = in[0];
-  KDSR_CHECK(dy.defined(), attrs.op(), "dy is required");
-  const Shape shape = attrs.integers("shape");
-  for (int64_t d : shape) KDSR_CHECK(d >= 0, attrs.op(), "shape ", shape_str(shape), " has a negative dimension");
-  const ReduceGeometry g = geometry(attrs, shape);
-  KDSR_CHECK(dy.shape() == g.out_shape, attrs.op(), "dy ", shape_str(dy.shape()), " must have the reduced shape ", shape_str(g.out_shape));
+  const Shape shape = reduce_backward_shape(attrs, dy);
+  const ReduceGeometry g = reduce_geometry(attrs, shape);
   const double alpha = attrs.number("alpha");
   Tensor dx = Tensor::empty(shape, dy.dtype(), dy.device());
   dispatch_dtype(dy.dtype(), [&](auto zero) {
@@ -120,15 +88,10 @@ Tensors reduce_backward(const Tensors& in, const Attrs& attrs) {
     parallel_for(g.outer * g.n, [&](int64_t row) {  // row = o * n + j
       const T* src = dyp + (row / g.n) * g.inner;
       T* out = dxp + row * g.inner;
-      for (int64_t k = 0; k < g.inner; k++) out[k] = static_cast<T>(alpha * static_cast<double>(src[k]));
+      for (int64_t k = 0; k < g.inner; k++) out[k] = reduce_grad(src[k], alpha);
     }, grain_for(g.inner));
   });
   return {dx};
-}
-
-template <typename T>
-bool same_value(T a, T b) {
-  return a == b || (std::isnan(a) && std::isnan(b));
 }
 
 Tensors reduce_max_backward(const Tensors& in, const Attrs& attrs) {
@@ -136,11 +99,7 @@ Tensors reduce_max_backward(const Tensors& in, const Attrs& attrs) {
   const Tensor& dy = in[0];
   const Tensor& x = in[1];
   const Tensor& y = in[2];
-  KDSR_CHECK(dy.defined() && x.defined() && y.defined(), attrs.op(), "dy, x and y are required");
-  const ReduceGeometry g = geometry(attrs, x.shape());
-  KDSR_CHECK(y.shape() == g.out_shape, attrs.op(), "y ", shape_str(y.shape()), " must have the reduced shape ", shape_str(g.out_shape));
-  check_same_shape(attrs.op(), dy, y, "dy", "y");
-  KDSR_CHECK(x.dtype() == y.dtype(), attrs.op(), "x and y must have the same dtype");
+  const ReduceGeometry g = reduce_max_backward_geometry(attrs, dy, x, y);
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -155,7 +114,7 @@ Tensors reduce_max_backward(const Tensors& in, const Attrs& attrs) {
       const int64_t o = out / g.inner, k = out % g.inner;
       const T* column = xp + o * g.n * g.inner + k;
       int64_t j = 0;
-      while (j < g.n && !same_value(column[j * g.inner], yp[out])) j++;
+      while (j < g.n && !is_maximum(column[j * g.inner], yp[out])) j++;
       if (j < g.n) {
         dxp[(o * g.n + j) * g.inner + k] = dyp[out];
       } else {

@@ -1,41 +1,11 @@
-// Reductions and their backward on CUDA devices (see reduce_cpu.cc): x is viewed as (outer, n, inner)
-// with n the reduced extent (every element when `dim` is absent). Sums accumulate in double and every
-// output combines its terms in a fixed order, so results are reproducible.
-#include <algorithm>
-
+// Reductions and their backward on CUDA devices: x is viewed as (outer, n, inner) with n the reduced
+// extent (reduce_geometry.h, shared with the CPU kernels). Sums accumulate in double and every output
+// combines its terms in a fixed order, so results are reproducible.
 #include "../../cuda/deterministic_sum.cuh"
-#include "../common/checks.h"
+#include "reduce_geometry.h"
 
 namespace kdsr {
 namespace {
-
-struct ReduceGeometry {
-  int64_t outer = 1, n = 1, inner = 1;
-  Shape out_shape;
-};
-
-// As reduce_cpu.cc: how `shape` is reduced under the optional attribute `dim` (negative from the end).
-ReduceGeometry geometry(const Attrs& attrs, const Shape& shape) {
-  ReduceGeometry g;
-  if (!attrs.has("dim")) {
-    g.n = shape_numel(shape);
-    g.out_shape = {1};
-  } else {
-    const int64_t rank = static_cast<int64_t>(shape.size());
-    int64_t dim = attrs.integer("dim");
-    KDSR_CHECK(dim >= -rank && dim < rank, attrs.op(), "dim ", dim, " is out of range for shape ", shape_str(shape));
-    if (dim < 0) dim += rank;
-    for (int64_t d = 0; d < rank; d++) {
-      if (d < dim) g.outer *= shape[d];
-      if (d > dim) g.inner *= shape[d];
-      if (d != dim) g.out_shape.push_back(shape[d]);
-    }
-    g.n = shape[dim];
-    if (g.out_shape.empty()) g.out_shape = {1};
-  }
-  KDSR_CHECK(g.n >= 1, attrs.op(), "cannot reduce an empty extent of shape ", shape_str(shape));
-  return g;
-}
 
 // ----------------------------------------------------------------------------
 // CUDA kernels
@@ -82,8 +52,7 @@ __global__ void reduce_max_backward_kernel1(float* dx, const float* dy, const fl
     const int64_t base = (out / inner) * n * inner + out % inner;
     const float m = y[out];
     for (int64_t j = 0; j < n; j++) {
-      const float v = x[base + j * inner];
-      if (v == m || (isnan(v) && isnan(m))) {
+      if (is_maximum(x[base + j * inner], m)) {
         dx[base + j * inner] = dy[out];
         break;
       }
@@ -99,7 +68,7 @@ Tensors reduce_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
   KDSR_CHECK(x.defined(), attrs.op(), "x is required");
-  const ReduceGeometry g = geometry(attrs, x.shape());
+  const ReduceGeometry g = reduce_geometry(attrs, x.shape());
   Tensor y = Tensor::empty(g.out_shape, x.dtype(), x.device());
   if (y.numel() == 0) return {y};
   const double factor = Mean ? 1.0 / static_cast<double>(g.n) : 1.0;
@@ -123,11 +92,8 @@ Tensors reduce_cuda(const Tensors& in, const Attrs& attrs) {
 Tensors reduce_backward_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& dy = in[0];
-  KDSR_CHECK(dy.defined(), attrs.op(), "dy is required");
-  const Shape shape = attrs.integers("shape");
-  for (int64_t d : shape) KDSR_CHECK(d >= 0, attrs.op(), "shape ", shape_str(shape), " has a negative dimension");
-  const ReduceGeometry g = geometry(attrs, shape);
-  KDSR_CHECK(dy.shape() == g.out_shape, attrs.op(), "dy ", shape_str(dy.shape()), " must have the reduced shape ", shape_str(g.out_shape));
+  const Shape shape = reduce_backward_shape(attrs, dy);
+  const ReduceGeometry g = reduce_geometry(attrs, shape);
   const double alpha = attrs.number("alpha");
   Tensor dx = Tensor::empty(shape, dy.dtype(), dy.device());
   CudaGuard guard(dy.device());
@@ -136,7 +102,7 @@ Tensors reduce_backward_cuda(const Tensors& in, const Attrs& attrs) {
   const int64_t n = g.n, inner = g.inner;
   launch_elementwise(dx.numel(), guard, attrs.op(), [=] __device__(int64_t i) {
     // i = (o * n + j) * inner + k  ->  dy[o * inner + k]
-    dxp[i] = static_cast<float>(alpha * static_cast<double>(dyp[(i / (n * inner)) * inner + i % inner]));
+    dxp[i] = reduce_grad(dyp[(i / (n * inner)) * inner + i % inner], alpha);
   });
   return {dx};
 }
@@ -146,10 +112,7 @@ Tensors reduce_max_backward_cuda(const Tensors& in, const Attrs& attrs) {
   const Tensor& dy = in[0];
   const Tensor& x = in[1];
   const Tensor& y = in[2];
-  KDSR_CHECK(dy.defined() && x.defined() && y.defined(), attrs.op(), "dy, x and y are required");
-  const ReduceGeometry g = geometry(attrs, x.shape());
-  KDSR_CHECK(y.shape() == g.out_shape, attrs.op(), "y ", shape_str(y.shape()), " must have the reduced shape ", shape_str(g.out_shape));
-  check_same_shape(attrs.op(), dy, y, "dy", "y");
+  const ReduceGeometry g = reduce_max_backward_geometry(attrs, dy, x, y);
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (dx.numel() == 0) return {dx};
   CudaGuard guard(x.device());

@@ -1,9 +1,7 @@
-// softmax and log_softmax over the last dimension, and their backward, on CUDA devices
-// (see softmax_cpu.cc): one block per row, row sums in double.
-//   softmax:      y = exp(x - lse(x)),  dx = y * (dy - sum(dy * y))
-//   log_softmax:  y = x - lse(x),       dx = dy - exp(y) * sum(dy)
-#include "../common/checks.h"
+// softmax and log_softmax over the last dimension, and their backward, on CUDA devices (formulas in
+// softmax_rows.h, shared with the CPU kernels): one block per row, row sums in double.
 #include "row_lse.cuh"
+#include "softmax_rows.h"
 
 namespace kdsr {
 namespace {
@@ -20,10 +18,7 @@ __global__ void softmax_forward_kernel1(float* y, const float* x, int64_t n) {
   const float* xr = x + blockIdx.x * n;
   float* yr = y + blockIdx.x * n;
   const double lse = block_row_lse(xr, n, 1.0, fscratch, dscratch);
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const double shifted = static_cast<double>(xr[i]) - lse;
-    yr[i] = static_cast<float>(Log ? shifted : exp(shifted));
-  }
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = static_cast<float>(softmax_value<Log>(xr[i], lse));
 }
 
 template <bool Log>
@@ -33,26 +28,19 @@ __global__ void softmax_backward_kernel1(float* dx, const float* dy, const float
   const float* yr = y + blockIdx.x * n;
   float* dxr = dx + blockIdx.x * n;
   double s = 0.0;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) s += Log ? static_cast<double>(dyr[i]) : static_cast<double>(dyr[i]) * yr[i];
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) s += softmax_sum_term<Log>(dyr[i], yr[i]);
   s = block_sum(s, scratch);
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
-    dxr[i] = static_cast<float>(Log ? dyr[i] - exp(static_cast<double>(yr[i])) * s : yr[i] * (dyr[i] - s));
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) dxr[i] = static_cast<float>(softmax_grad<Log>(dyr[i], yr[i], s));
 }
 
 // ----------------------------------------------------------------------------
 // Kernel launchers
 
-int64_t row_length(const std::string& op, const Tensor& x, const char* name) {
-  KDSR_CHECK(x.defined(), op, name, " is required");
-  KDSR_CHECK(x.rank() >= 1 && x.dim(-1) >= 1, op, name, " ", shape_str(x.shape()), " needs a non-empty last dimension");
-  return x.dim(-1);
-}
-
 template <bool Log>
 Tensors softmax_forward_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 1);
   const Tensor& x = in[0];
-  const int64_t n = row_length(attrs.op(), x, "x");
+  const int64_t n = softmax_row_length(attrs.op(), x, "x");
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   const int64_t rows = x.numel() / n;
   if (rows == 0) return {y};
@@ -67,7 +55,7 @@ Tensors softmax_backward_cuda(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 2);
   const Tensor& dy = in[0];
   const Tensor& y = in[1];
-  const int64_t n = row_length(attrs.op(), y, "y");
+  const int64_t n = softmax_row_length(attrs.op(), y, "y");
   check_same_shape(attrs.op(), dy, y, "dy", "y");
   Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());
   const int64_t rows = y.numel() / n;
