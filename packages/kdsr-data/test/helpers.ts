@@ -2,39 +2,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { keep, loadSafetensors, SafetensorsFile, Tensor } from '@kdsr/cuda';
+import { Tensor, testing } from '@kdsr/cuda';
 
-/** /work/shared/fixtures beside the repository (override with KDSR_FIXTURES). */
-export function fixturesDir(): string {
-  const dir = process.env.KDSR_FIXTURES ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures');
-  if (!fs.existsSync(dir)) throw new Error(`fixtures not found at ${dir}; set KDSR_FIXTURES`);
-  return dir;
-}
+// Fixtures and the fixtures README's error metric come from @kdsr/cuda's testing module.
+export const { fixturesDir, fixture, fixtureTensor, relativeError } = testing;
 
 /** /work/shared/datasets beside the repository (override with KDSR_DATASETS). */
 export function datasetsDir(): string {
   const dir = process.env.KDSR_DATASETS ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'datasets');
   if (!fs.existsSync(dir)) throw new Error(`datasets not found at ${dir}; set KDSR_DATASETS`);
   return dir;
-}
-
-const cache = new Map<string, SafetensorsFile>();
-
-export function fixture(name: string): SafetensorsFile {
-  let file = cache.get(name);
-  if (!file) {
-    file = loadSafetensors(path.join(fixturesDir(), name));
-    // Cached for the whole test file: exempt from the tidy() scope that happened to load them.
-    for (const t of file.tensors.values()) keep(t);
-    cache.set(name, file);
-  }
-  return file;
-}
-
-export function fixtureTensor(file: string, name: string): Tensor {
-  const t = fixture(file).tensors.get(name);
-  if (!t) throw new Error(`${file} has no tensor '${name}'`);
-  return t;
 }
 
 export function fixtureArray(file: string, name: string): Float32Array {
@@ -46,18 +23,6 @@ export function fixtureMeta<T = unknown>(file: string, key: string): T {
   const value = fixture(file).metadata[key];
   if (value === undefined) throw new Error(`${file} has no metadata '${key}'`);
   return JSON.parse(value) as T;
-}
-
-/** max |a - e| / max |e| — the fixtures' per-tensor error measure. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected ${expected.length}`);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
 
 /** Asserts equal length and relativeError <= tolerance, naming the first mismatches on failure. */
