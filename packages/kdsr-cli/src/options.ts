@@ -21,6 +21,13 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** A number strictly between 0 and 1 (a decay rate). */
+export function openUnitInterval(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError('Expected a number between 0 and 1, e.g. 0.999.');
+  return n;
+}
+
 export function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('Expected a non-negative number.');

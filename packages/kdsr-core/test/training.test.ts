@@ -239,6 +239,27 @@ describe('Trainer', () => {
     trainer.dispose();
     teacher.dispose();
   });
+  test('EMA switched on when a run without it resumes starts from the resumed weights', async () => {
+    const file = path.join(dir, 'no-ema');
+    const plain = new KdsrTeacher(TINY, { seed: 11 });
+    const first = new Trainer({ stage: 1, teacher: plain, data: new SeededSource(2, 6, 2, 19), optimizer: { lr: 1e-3 } });
+    await first.run(2);
+    first.saveCheckpoint(file);
+    const resumedModel = new KdsrTeacher(TINY, { seed: 12 });
+    const resumed = new Trainer({ stage: 1, teacher: resumedModel, data: new SeededSource(2, 6, 2, 19), optimizer: { lr: 1e-3 }, ema: { decay: 0.5 } });
+    resumed.loadCheckpoint(file);
+    const before = new Map(resumedModel.namedParameters().map(([k, p]) => [k, p.value.toArray()]));
+    for (const [key, t] of resumed.ema!.weights()) expect({ key, same: t.toArray().every((v, i) => v === before.get(key)![i]) }).toEqual({ key, same: true });
+    await resumed.step();
+    for (const [key, p] of resumedModel.namedParameters()) {
+      const now = p.value.toArray();
+      const expected = before.get(key)!.map((b, i) => 0.5 * b + 0.5 * now[i]);
+      const ema = resumed.ema!.weights().get(key)!.toArray();
+      expect({ key, err: Math.max(0, ...ema.map((v, i) => Math.abs(v - expected[i]))) < 1e-6 }).toEqual({ key, err: true });
+    }
+    [first, resumed].forEach((t) => t.dispose());
+    [plain, resumedModel].forEach((m) => m.dispose());
+  });
 });
 
 test('backward through a graph whose tensors were disposed names the op', () => {

@@ -25,6 +25,7 @@ import { ClassicSampler, parseTestSettings, TrainingSource } from '@kdsr/data';
 import { meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
 import { Progress } from '../progress';
 import { openDatasetPath } from '../dataset-path';
+import { writeTrainingCurve } from '../training-curve';
 
 export interface TrainOptions {
   stage: 1 | 2;
@@ -56,6 +57,8 @@ export interface TrainOptions {
   device: string;
   seed: number;
   workers?: number;
+  /** Keep an exponential moving average of the weights with this decay (saved in the checkpoint). */
+  ema?: number;
 }
 
 /** What decides the batches and the network: a resumed run must match it. */
@@ -169,6 +172,7 @@ export async function train(options: TrainOptions): Promise<void> {
     schedule: options.lrDecay,
     kd: { weight: options.kdWeight },
     warmupSteps: options.warmupSteps,
+    ema: options.ema !== undefined ? { decay: options.ema } : undefined,
     validation: valSetting
       ? {
           every: options.valEvery ?? 1000,
@@ -179,6 +183,9 @@ export async function train(options: TrainOptions): Promise<void> {
 
   const logFile = path.join(options.out, `stage${options.stage}.log.jsonl`);
   const record = (entry: Record<string, unknown>) => fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+  const curveFile = path.join(options.out, `stage${options.stage}.curve.svg`);
+  const drawCurve = () =>
+    writeTrainingCurve(logFile, curveFile, `kdsr train stage ${options.stage}: ${role} n_feats ${model.config.nFeats}, n_blocks ${model.config.nBlocks}, n_resblocks ${model.config.nResblocks}, x${scale}, batch ${options.batch}, patch ${options.patch}`);
   let progress: Progress | null = null;
   let interrupted = false;
   const onInterrupt = () => {
@@ -217,10 +224,12 @@ export async function train(options: TrainOptions): Promise<void> {
     trainer.on('validation', (e) => {
       bar.log(`step ${e.step}  validation PSNR ${e.value.toFixed(3)} dB (${options.val}, ${valSetting![0].name})`);
       record({ type: 'validation', step: e.step, psnr: e.value, setting: valSetting![0].name });
+      drawCurve();
     });
     trainer.on('checkpoint', (e) => {
       bar.log(`step ${e.step}  checkpoint ${e.path}`);
       record({ type: 'checkpoint', ...e });
+      drawCurve();
     });
     process.once('SIGINT', onInterrupt);
     while (trainer.updates < options.steps && !interrupted) {

@@ -28,6 +28,11 @@ export class Ema {
     return new Map(this.shadow);
   }
 
+  /** Starts the average afresh from the current weights (e.g. when EMA is switched on for a resumed run). */
+  reset(): void {
+    for (const [name, p] of this.params) writeConverted(this.shadow.get(name)!, p.value.toArray());
+  }
+
   load(tensors: Map<string, Tensor>, source = 'EMA state'): void {
     for (const [name, target] of this.shadow) {
       const t = tensors.get(name);

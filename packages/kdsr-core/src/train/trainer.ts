@@ -236,7 +236,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       this.model.loadStateDict(weights, { source: files.weights });
       const group = (prefix: string) => new Map([...state.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
       this.optimizer.loadState(group('adam.'), state.json.optimizerSteps as Record<string, number>, files.state);
-      if (this.ema) this.ema.load(group('ema.'), files.state);
+      if (this.ema) {
+        // A run that switches EMA on when it resumes starts the average from the resumed weights.
+        const saved = group('ema.');
+        if (saved.size > 0) this.ema.load(saved, files.state);
+        else this.ema.reset();
+      }
       if (this.stage === 2) this.options.teacher.E.loadStateDict(group('teacher.E.'), { source: files.state });
       this.options.data.restoreState(state.json.data);
       this.updates = state.step;

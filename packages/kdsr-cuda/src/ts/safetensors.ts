@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Tensor } from './tensor';
-import { bfloat16ToFloat, halfToFloat } from './float16';
+import { bfloat16ToFloat, floatToHalf, halfToFloat } from './float16';
 
 export interface SafetensorsEntry {
   dtype: string;
@@ -137,17 +137,31 @@ export function readSafetensorsHeader(file: string): { entries: Record<string, S
   }
 }
 
+export interface SaveOptions {
+  /** Store float32 tensors as IEEE half precision (F16: half the size, for released weights). Default: as they are. */
+  storeAs?: 'float16';
+}
+
+function encode(t: Tensor, options: SaveOptions): { dtype: string; bytes: Buffer } {
+  const data = t.toArray();
+  if (options.storeAs === 'float16') {
+    const halves = new Uint16Array(data.length);
+    for (let i = 0; i < data.length; i++) halves[i] = floatToHalf(data[i]);
+    return { dtype: 'F16', bytes: Buffer.from(halves.buffer) };
+  }
+  return { dtype: t.dtype === 'float64' ? 'F64' : 'F32', bytes: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 /** Serialises tensors (float32 or float64, read back from any device) with string metadata. Names are sorted. */
-export function saveSafetensorsBuffer(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): Buffer {
+export function saveSafetensorsBuffer(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}, options: SaveOptions = {}): Buffer {
   const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Buffer[] = [];
   let offset = 0;
   for (const [name, t] of entries) {
-    const data = t.toArray();
-    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    header[name] = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+    const { dtype, bytes } = encode(t, options);
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
     offset += bytes.length;
   }
@@ -159,8 +173,8 @@ export function saveSafetensorsBuffer(tensors: Map<string, Tensor> | Record<stri
 }
 
 /** Writes a safetensors file atomically: to a temporary file in the same folder, then renamed over the target. */
-export function saveSafetensors(file: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): void {
-  const buffer = saveSafetensorsBuffer(tensors, metadata);
+export function saveSafetensors(file: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}, options: SaveOptions = {}): void {
+  const buffer = saveSafetensorsBuffer(tensors, metadata, options);
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   fs.writeFileSync(temporary, buffer);
   fs.renameSync(temporary, file);
