@@ -1,6 +1,9 @@
 // The kdsr command line: parses arguments and calls the packages; no logic of its own.
 import { Command, Option } from 'commander';
+import { DEFAULT_MODEL, bundledModels } from '@kdsr/core';
 import { convertCheckpoint } from './commands/convert';
+import { exportCommand } from './commands/export';
+import { formatModels } from './commands/models';
 import { evaluate, formatEvalReport } from './commands/eval';
 import { collectInfo, formatInfo } from './commands/info';
 import { makeBenchmark } from './commands/make-benchmark';
@@ -74,7 +77,7 @@ export function createProgram(): Command {
       .command('upscale')
       .description('super-resolve images with a student checkpoint')
       .argument('<input...>', 'image files or folders')
-      .requiredOption('--model <checkpoint>', 'a kdsr .safetensors checkpoint or an official .pth')
+      .option('--model <checkpoint>', `a kdsr .safetensors checkpoint, an official .pth, or a bundled model's name (default: the bundled ${DEFAULT_MODEL})`)
       .option('--out <path>', 'output folder, or an image file for one input (default: beside each input as <name>_x<s>.png)'),
   )
     .addOption(deviceOption())
@@ -86,7 +89,7 @@ export function createProgram(): Command {
     program
       .command('eval')
       .description('PSNR/SSIM of a checkpoint on HR images under fixed synthesised degradations')
-      .requiredOption('--model <checkpoint>', 'a kdsr .safetensors checkpoint or an official .pth')
+      .option('--model <checkpoint>', `a kdsr .safetensors checkpoint, an official .pth, or a bundled model's name (default: the bundled ${DEFAULT_MODEL})`)
       .requiredOption('--hr <folder>', 'HR test images')
       .option(
         '--setting <setting>',
@@ -98,9 +101,32 @@ export function createProgram(): Command {
     .addOption(new Option('--seed <n>', 'seed of the LR noise (as kdsr make-benchmark)').argParser(nonNegativeInt).default(0))
     .addOption(deviceOption())
     .option('--json', 'print the per-image scores as JSON', false)
+    .option('--report <file.html>', 'also write a self-contained HTML page: the score tables, and LR / bicubic / SR / HR crops of each image')
     .action(async (options: Omit<Parameters<typeof evaluate>[0], 'settings'> & { setting?: string[] }) => {
       const report = await evaluate({ ...options, settings: options.setting ?? ['gaussian8'] });
       process.stdout.write((options.json ? JSON.stringify(report, null, 2) : formatEvalReport(report)) + '\n');
+      if (options.report && !options.json) process.stdout.write(`report: ${options.report}\n`);
+    });
+
+  program
+    .command('models')
+    .description('list the models bundled with kdsr, with how they were trained and what they measured')
+    .option('--json', 'print as JSON')
+    .action((options: { json?: boolean }) => {
+      const models = bundledModels();
+      process.stdout.write((options.json ? JSON.stringify(models, null, 2) : formatModels(models)) + '\n');
+    });
+
+  program
+    .command('export')
+    .description('write the weights of a training checkpoint for release: raw or EMA, float16 by default, with descriptive metadata')
+    .argument('<checkpoint>', 'a kdsr checkpoint (teacher.safetensors / student.safetensors of kdsr train)')
+    .argument('<output>', 'the .safetensors file to write')
+    .option('--ema', 'export the moving average of a run trained with --ema', false)
+    .option('--float32', 'keep float32 weights (default: float16, half the size)', false)
+    .option('--meta <key=value>', 'metadata to store (repeatable; key=@file reads the value from a file)', collect)
+    .action((checkpoint: string, output: string, options: { ema: boolean; float32: boolean; meta?: string[] }) => {
+      process.stdout.write(exportCommand(checkpoint, output, options) + '\n');
     });
 
   program

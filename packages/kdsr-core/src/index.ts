@@ -37,7 +37,11 @@ export { Trainer, NonFiniteError } from './train/trainer';
 export type { TrainerOptions, ProgressEvent, ValidationEvent, StepLosses, TrainerEvents } from './train/trainer';
 
 export { checkpointPaths, saveWeights, loadWeights, readCheckpointInfo, CHECKPOINT_FORMAT } from './checkpoint/checkpoint';
-export type { CheckpointInfo, ModelRole } from './checkpoint/checkpoint';
+export type { CheckpointInfo, ModelRole, SaveWeightsOptions } from './checkpoint/checkpoint';
+export { exportModel } from './checkpoint/export';
+export type { ExportOptions } from './checkpoint/export';
+export { bundledModels, bundledModelsDir, resolveModel, DEFAULT_MODEL } from './checkpoint/bundled';
+export type { BundledModel } from './checkpoint/bundled';
 export { readTorchStateDict, torchStateDict } from './checkpoint/torch-import';
 export { importTorchCheckpoint, loadKdsrModel, inferConfig } from './checkpoint/convert';
 export type { HostTensor, StateDictChoice } from './checkpoint/torch-import';

@@ -3,13 +3,14 @@
 // outputs where the format has them (PNG, TIFF).
 import * as fs from 'fs';
 import * as path from 'path';
-import { KdsrStudent, loadKdsrModel, upscale } from '@kdsr/core';
+import { DEFAULT_MODEL, KdsrStudent, loadKdsrModel, upscale } from '@kdsr/core';
 import { bicubicKdsr, formatOfFile, IMAGE_EXTENSIONS, listImageFiles, readImage, writeImage } from '@kdsr/data';
 import { dispose } from '@kdsr/cuda';
 import { Progress } from '../progress';
 
 export interface UpscaleCommandOptions {
-  model: string;
+  /** A checkpoint, a bundled model's name, or undefined for the bundled default model. */
+  model?: string;
   /** An image file (one input) or a folder; default: beside each input. */
   out?: string;
   /** Tile size in LR pixels; 0 processes each image whole. */
@@ -40,9 +41,10 @@ export async function upscaleImages(inputs: readonly string[], options: UpscaleC
   // A new --out with an extension that is no image format is a mistyped file name, not a folder.
   if (options.out !== undefined && !toFile && path.extname(options.out) !== '' && !fs.existsSync(options.out)) formatOfFile(options.out);
   const { model, info } = loadKdsrModel(options.model, { device: options.device });
+  const modelName = options.model ?? `${DEFAULT_MODEL} (bundled default)`;
   if (!(model instanceof KdsrStudent)) {
     model.dispose();
-    throw new Error(`${options.model} is a stage-1 teacher: its encoder needs the HR image. Upscale with a stage-2 student checkpoint`);
+    throw new Error(`${modelName} is a stage-1 teacher: its encoder needs the HR image. Upscale with a stage-2 student checkpoint`);
   }
   const s = model.config.scale;
   const destination = ({ file, rel }: { file: string; rel: string }) => {
@@ -50,7 +52,7 @@ export async function upscaleImages(inputs: readonly string[], options: UpscaleC
     const name = `${rel.slice(0, rel.length - path.extname(rel).length)}_x${s}.png`;
     return options.out !== undefined ? path.join(options.out, name) : path.join(path.dirname(file), path.basename(name));
   };
-  process.stdout.write(`model ${options.model}: ${info.role} ${info.preset} x${s} on ${options.device}\n`);
+  process.stdout.write(`model ${modelName}: ${info.role} ${info.preset} x${s}${info.ema ? ' (EMA)' : ''}${info.step > 0 ? `, ${info.step.toLocaleString('en-US')} updates` : ''} on ${options.device}\n`);
   const progress = new Progress('upscale [{bar}] {value}/{total} tiles | {file}', 1, 0, { file: '' });
   try {
     for (const { file, rel } of files) {

@@ -58,8 +58,15 @@ function decodeInfo(metadata: Record<string, string>, source: string): Checkpoin
   };
 }
 
-export function saveWeights(file: string, weights: Map<string, Tensor>, info: CheckpointInfo): void {
-  saveSafetensors(file, weights, encodeInfo(info));
+export interface SaveWeightsOptions {
+  /** More metadata (description, training record, results) beside what identifies the network. */
+  metadata?: Record<string, string>;
+  /** Store the weights as IEEE half precision (released models: half the size). */
+  storeAs?: 'float16';
+}
+
+export function saveWeights(file: string, weights: Map<string, Tensor>, info: CheckpointInfo, options: SaveWeightsOptions = {}): void {
+  saveSafetensors(file, weights, { ...options.metadata, ...encodeInfo(info) }, { storeAs: options.storeAs });
 }
 
 export function readCheckpointInfo(file: string): CheckpointInfo {

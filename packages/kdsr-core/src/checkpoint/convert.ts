@@ -6,6 +6,7 @@ import { Tensor } from '@kdsr/cuda';
 import { DEFAULT_RGB_MEAN, KdsrConfig, PRESETS, PresetName } from '../models/config';
 import { KdsrStudent, KdsrTeacher } from '../models/kdsr';
 import { CheckpointInfo, loadWeights, ModelRole, readCheckpointInfo, saveWeights } from './checkpoint';
+import { resolveModel } from './bundled';
 import { HostTensor, readTorchStateDict } from './torch-import';
 
 type Shapes = Map<string, readonly number[]>;
@@ -65,8 +66,12 @@ export function importTorchCheckpoint(input: string, output: string): Checkpoint
   }
 }
 
-/** The network a checkpoint holds, with its weights: our safetensors, or a .pt / .pth file. */
-export function loadKdsrModel(file: string, options: { device?: string } = {}): { model: KdsrTeacher | KdsrStudent; info: CheckpointInfo } {
+/**
+ * The network a checkpoint holds, with its weights: our safetensors, a .pt / .pth file, or a
+ * bundled model by name; without an argument, the bundled default model.
+ */
+export function loadKdsrModel(checkpoint?: string, options: { device?: string } = {}): { model: KdsrTeacher | KdsrStudent; info: CheckpointInfo } {
+  const file = resolveModel(checkpoint);
   const device = options.device ?? 'cpu';
   if (!fs.existsSync(file)) throw new Error(`${file}: checkpoint not found`);
   if (/\.(pt|pth)$/i.test(file)) {

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { resolveModel } from '../checkpoint/bundled';
 
 export interface WorkerRequest {
   checkpoint: string;
@@ -46,13 +47,16 @@ function workerScript(): string {
   throw new Error(`upscaleInWorker: worker script not found (${compiled}); build @kdsr/core first`);
 }
 
-/** Upscales image with the student network in `checkpoint` (kdsr safetensors or .pth) on a worker thread. */
-export function upscaleInWorker(checkpoint: string, image: RgbImage, options: AsyncUpscaleOptions = {}): Promise<RgbImage> {
+/**
+ * Upscales image with the student network in `checkpoint` (kdsr safetensors, .pth, or a bundled
+ * model's name; undefined: the bundled default model) on a worker thread.
+ */
+export function upscaleInWorker(checkpoint: string | undefined, image: RgbImage, options: AsyncUpscaleOptions = {}): Promise<RgbImage> {
   if (image.data.length !== 3 * image.height * image.width) return Promise.reject(new Error(`upscaleInWorker: ${image.data.length} values for a 3x${image.height}x${image.width} image`));
   const failure = new Error('upscaleInWorker'); // created here so that the stack shows the caller
   const abortFlag = new SharedArrayBuffer(4);
   const request: WorkerRequest = {
-    checkpoint: path.resolve(checkpoint),
+    checkpoint: path.resolve(resolveModel(checkpoint)),
     device: options.device ?? 'cpu',
     data: image.data,
     height: image.height,
