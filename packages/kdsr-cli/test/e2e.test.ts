@@ -106,7 +106,7 @@ describe('kdsr end to end', () => {
     }
     // The readable table: one row per setting, then the mean.
     const table = kdsrOk(['eval', '--model', 'whole/student.safetensors', '--hr', 'hr', '--setting', 'iso:2.0', '--setting', 'iso:3.0', '--tile', '0'], dir);
-    expect(table).toMatch(/iso_x4_s2\.0_n0\s+\d+\.\d{3}\s+0\.\d{4}\s+\d+\.\d{3}\s+0\.\d{4}\n/);
+    expect(table).toMatch(/iso_x4_s2\.0_n0\s+\d+\.\d{3}\s+0\.\d{4}\s+\d+\.\d{3}\s+0\.\d{4}\s+\d+\.\d{3}\s+0\.\d{4}\n/); // SR in both conventions, then bicubic
     expect(table).toMatch(/iso_x4_s3\.0_n0\s+\d+\.\d{3}/);
     expect(table).toMatch(/\nmean\s+\d+\.\d{3}/);
   });

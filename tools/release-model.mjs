@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Releases the default model from the training run in models/training: exports the stage-2 student
+// (EMA weights where the run kept them) as float16, measures it with `kdsr eval` (Set5 and Set14
+// under Gaussian8, Set14 under the anisotropic + noise settings, beside bicubic), and writes
+// packages/kdsr-core/models/<name>.safetensors with how it was trained and what it measured in its
+// metadata (what `kdsr models` prints). The measured tables are printed as Markdown for the README.
+//
+//   node tools/release-model.mjs [--run models/training] [--name kdsr-classic-x4] [--no-ema]
+// (EMA weights are used when the run kept them, unless --no-ema.)
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const run = path.resolve(option('--run', path.join(root, 'models', 'training')));
+const name = option('--name', 'kdsr-classic-x4');
+const datasets = path.resolve(root, '..', 'shared', 'datasets');
+const kdsr = (...a) => execFileSync(process.execPath, [path.join(root, 'packages', 'kdsr-cli', 'dist', 'bin.js'), ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+const student = path.join(run, 'student.safetensors');
+if (!fs.existsSync(student)) throw new Error(`${student} not found: run stage 2 first`);
+/** Whether the run kept EMA weights: names starting with 'ema.' in the training state's safetensors header. */
+function runKeptEma() {
+  const buffer = fs.readFileSync(path.join(run, 'student.train.safetensors'));
+  const header = JSON.parse(buffer.subarray(8, 8 + Number(buffer.readBigUInt64LE(0))).toString('utf8'));
+  return Object.keys(header).some((k) => k.startsWith('ema.'));
+}
+const useEma = !args.includes('--no-ema') && runKeptEma();
+
+/** Updates, wall time (gaps over 10 minutes between log lines count as pauses) of one stage's log. */
+function stageRecord(stage) {
+  const log = path.join(run, `stage${stage}.log.jsonl`);
+  const runJson = JSON.parse(fs.readFileSync(path.join(run, `stage${stage}.run.json`), 'utf8'));
+  const entries = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
+  const times = entries.map((e) => Date.parse(e.time)).filter(Number.isFinite).sort((a, b) => a - b);
+  let seconds = 0;
+  for (let i = 1; i < times.length; i++) if (times[i] - times[i - 1] < 600_000) seconds += (times[i] - times[i - 1]) / 1000;
+  const progress = entries.filter((e) => e.type === 'progress');
+  const validation = entries.filter((e) => e.type === 'validation');
+  return {
+    updates: Math.max(0, ...progress.map((e) => e.step)),
+    hours: Number((seconds / 3600).toFixed(2)),
+    batch: runJson.batch,
+    lrPatch: runJson.patch,
+    lastValidation: validation.length ? { step: validation.at(-1).step, psnr: Number(validation.at(-1).psnr.toFixed(3)), setting: validation.at(-1).setting } : null,
+  };
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-release-'));
+const candidate = path.join(tmp, `${name}.safetensors`);
+kdsr('export', student, candidate, ...(useEma ? ['--ema'] : []));
+
+const evaluations = [
+  { set: 'Set5', setting: 'gaussian8' },
+  { set: 'Set14', setting: 'gaussian8' },
+  { set: 'Set14', setting: 'aniso' },
+];
+const results = [];
+const tables = [];
+for (const { set, setting } of evaluations) {
+  process.stderr.write(`evaluating on ${set}, ${setting}\n`);
+  const report = JSON.parse(kdsr('eval', '--model', candidate, '--hr', path.join(datasets, set, 'HR'), '--setting', setting, '--json'));
+  const round = (x, d) => Number(x.toFixed(d));
+  results.push({ set, setting, psnr: round(report.mean.psnr, 3), ssim: round(report.mean.ssim, 4), bicubicPsnr: round(report.bicubic.psnr, 3), bicubicSsim: round(report.bicubic.ssim, 4) });
+  tables.push(
+    [
+      `${set}, ${setting} (KDSR-classic convention: Y, ${report.scale} pixels shaved; PSNR dB / SSIM)`,
+      '',
+      '| setting | bicubic | kdsr (bundled) |',
+      '|---|---|---|',
+      ...report.settings.map((s) => `| ${s.name} | ${s.bicubic.psnr.toFixed(2)} / ${s.bicubic.ssim.toFixed(4)} | ${s.mean.psnr.toFixed(2)} / ${s.mean.ssim.toFixed(4)} |`),
+      `| **mean** | **${report.bicubic.psnr.toFixed(2)} / ${report.bicubic.ssim.toFixed(4)}** | **${report.mean.psnr.toFixed(2)} / ${report.mean.ssim.toFixed(4)}** |`,
+    ].join('\n'),
+  );
+}
+
+const stage1 = JSON.parse(fs.readFileSync(path.join(run, 'stage1.run.json'), 'utf8'));
+const training = {
+  data: 'T91 + BSDS200 + SunHays80 (shared/datasets/train), HR crops',
+  degradation: `classic x${stage1.scale}: isotropic Gaussian blur sigma ~ U(0.2, 4.0), KDSR bicubic downsampling, noise ${stage1.noise}`,
+  trainedWith: 'kdsr train (stage 1 teacher, L1; stage 2 student, L1 + KD)',
+  stage1: stageRecord(1),
+  stage2: stageRecord(2),
+  machine: `${os.cpus()[0].model}, ${os.cpus().length} cores (CPU training)`,
+};
+const released = path.join(root, 'packages', 'kdsr-core', 'models', `${name}.safetensors`);
+fs.mkdirSync(path.dirname(released), { recursive: true });
+fs.writeFileSync(path.join(tmp, 'training.json'), JSON.stringify(training));
+fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify(results));
+const description = `KDSR student for blind x${stage1.scale} super-resolution of blurred images (classic isotropic setting), trained on the CPU with kdsr`;
+process.stdout.write(
+  kdsr('export', student, released, ...(useEma ? ['--ema'] : []), '--meta', `description=${description}`, '--meta', `training=@${path.join(tmp, 'training.json')}`, '--meta', `results=@${path.join(tmp, 'results.json')}`),
+);
+fs.rmSync(tmp, { recursive: true, force: true });
+process.stdout.write('\n' + tables.join('\n\n') + '\n');
