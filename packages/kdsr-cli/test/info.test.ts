@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { buildInfo } from '@kdsr/cuda';
+import { buildInfo, nativeOrigin } from '@kdsr/cuda';
 
 const bin = path.resolve(__dirname, '..', 'dist', 'bin.js');
 
@@ -12,6 +12,7 @@ describe('kdsr info', () => {
     expect(report.devices[0].device).toBe('cpu');
     expect(report.onednn).toBe(buildInfo().onednn);
     expect(report.threads).toBeGreaterThan(0);
+    expect(report.addon).toEqual(nativeOrigin());
   });
 
   test('prints a readable summary', () => {

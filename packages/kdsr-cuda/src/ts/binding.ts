@@ -71,41 +71,93 @@ export interface NativeBinding {
   philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }
 
-/** Where the addon may be: an explicit path, then the cmake-js build of this package. */
-function candidates(): string[] {
-  const list: string[] = [];
-  if (process.env.KDSR_NATIVE_PATH) list.push(path.resolve(process.env.KDSR_NATIVE_PATH));
-  list.push(path.join(packageRoot(), 'build', 'Release', 'kdsr_native.node'));
+/** Where the loaded addon came from (`kdsr info` shows it). */
+export interface AddonOrigin {
+  file: string;
+  from: 'KDSR_NATIVE_PATH' | 'source build' | 'platform package';
+}
+
+interface Candidate {
+  from: AddonOrigin['from'];
+  /** What `Tried:` names, e.g. "prebuilt package @kdsr/cuda-linux-x64-gnu". */
+  label: string;
+  /** The addon's path, or why there is none. */
+  locate(): { file: string } | { missing: string };
+}
+
+/** This machine as the platform packages name it: linux-x64-gnu, linux-x64-musl, darwin-arm64, ... */
+export function platformName(): string {
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`;
+  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+  return `linux-${process.arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+}
+
+function manifest(): { optionalDependencies?: Record<string, string> } {
+  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
+}
+
+function candidates(): Candidate[] {
+  const list: Candidate[] = [];
+  const explicit = process.env.KDSR_NATIVE_PATH;
+  if (explicit) {
+    const file = path.resolve(explicit);
+    list.push({ from: 'KDSR_NATIVE_PATH', label: `KDSR_NATIVE_PATH=${explicit}`, locate: () => (fs.existsSync(file) ? { file } : { missing: 'no such file' }) });
+  }
+  const built = path.join(packageRoot(), 'build', 'Release', 'kdsr_native.node');
+  list.push({ from: 'source build', label: `source build ${built}`, locate: () => (fs.existsSync(built) ? { file: built } : { missing: 'not built' }) });
+  const name = `@kdsr/cuda-${platformName()}`;
+  const published = Object.keys(manifest().optionalDependencies ?? {});
+  list.push({
+    from: 'platform package',
+    label: `prebuilt package ${name}`,
+    locate: () => {
+      if (!published.includes(name)) return { missing: `there is none for this platform (prebuilt: ${published.join(', ')})` };
+      let dir: string;
+      try {
+        dir = path.dirname(require.resolve(`${name}/package.json`, { paths: [packageRoot()] }));
+      } catch {
+        return { missing: 'not installed (npm leaves optional dependencies out with --omit=optional or a lockfile made on another platform)' };
+      }
+      const file = path.join(dir, 'lib', 'kdsr_native.node');
+      return fs.existsSync(file) ? { file } : { missing: `${file} is missing (in this repository: npm run build:platform)` };
+    },
+  });
   return list;
 }
 
+let origin: AddonOrigin | undefined;
+
 function load(): NativeBinding {
   const failures: string[] = [];
-  for (const file of candidates()) {
-    if (!fs.existsSync(file)) {
-      failures.push(`${file}: not found`);
+  for (const candidate of candidates()) {
+    const found = candidate.locate();
+    if ('missing' in found) {
+      failures.push(`${candidate.label}: ${found.missing}`);
       continue;
     }
     try {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      return require(file) as NativeBinding;
+      const binding = require(found.file) as NativeBinding;
+      origin = { file: found.file, from: candidate.from };
+      return binding;
     } catch (error) {
       const message = (error as Error).message;
-      failures.push(`${file}: ${message}`);
+      failures.push(`${candidate.label}: ${message}`);
       if (/lib(cudnn|cublas)[^:]*\.so/.test(message))
         failures.push(
           '    this build has the CUDA backend: make cuDNN 9 and cuBLAS visible with LD_LIBRARY_PATH (e.g. the nvidia/cudnn/lib and nvidia/cu13/lib folders of a PyTorch environment), or rebuild CPU-only with KDSR_CUDA=OFF',
         );
     }
   }
+  // Modelled on sharp's message: what was tried, why each failed, and the commands that fix it.
   throw new Error(
     [
-      `@kdsr/cuda: the native addon could not be loaded (${process.platform}-${process.arch}, Node ${process.version}).`,
+      `@kdsr/cuda: could not load the native addon on ${platformName()} with Node ${process.version}. Tried:`,
       ...failures.map((f) => `  - ${f}`),
       'Possible solutions:',
-      '  - build it: npm run build:native -w @kdsr/cuda (needs cmake >= 3.18 and a C++17 compiler; oneDNN optional: apt-get install libdnnl-dev)',
-      '  - if npm skipped install scripts, allow them for @kdsr/cuda (npm install-scripts approve @kdsr/cuda) and reinstall',
-      '  - point KDSR_NATIVE_PATH at a prebuilt kdsr_native.node',
+      '  - install the prebuilt addon (Linux x64 with glibc): npm install --include=optional @kdsr/cuda',
+      '  - build it from source (needs cmake >= 3.18, a C++17 compiler and make; oneDNN for fast CPU kernels: apt-get install libdnnl-dev):',
+      '      npm rebuild @kdsr/cuda --foreground-scripts',
     ].join('\n'),
   );
 }
@@ -116,4 +168,10 @@ let binding: NativeBinding | undefined;
 export function native(): NativeBinding {
   if (!binding) binding = load();
   return binding;
+}
+
+/** Which addon file was loaded, and from where (loads it if needed). */
+export function nativeOrigin(): AddonOrigin {
+  native();
+  return origin as AddonOrigin;
 }
