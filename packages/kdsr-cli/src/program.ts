@@ -8,7 +8,7 @@ import { packLmdb } from './commands/pack-lmdb';
 import { formatScanReport, scan } from './commands/scan';
 import { train, TrainOptions } from './commands/train';
 import { upscaleImages } from './commands/upscale';
-import { collect, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, positiveInt, positiveNumber, subImages } from './options';
+import { collect, fraction, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, positiveInt, positiveNumber, subImages } from './options';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { version } = require('../package.json') as { version: string };
@@ -64,6 +64,7 @@ export function createProgram(): Command {
     .addOption(deviceOption())
     .addOption(new Option('--seed <n>', 'seed of the weights, crops and degradations').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--workers <n>', 'image decoding threads (default: CPU count - 1)').argParser(positiveInt))
+    .addOption(new Option('--max-unreadable <fraction>', 'start a new run even if up to this fraction of the training images is unreadable (they are skipped and listed)').argParser(fraction).default(0.01))
     .action(async (options: TrainOptions) => {
       await train(options);
     });
