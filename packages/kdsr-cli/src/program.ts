@@ -75,7 +75,8 @@ export function createProgram(): Command {
       .description('super-resolve images with a student checkpoint')
       .argument('<input...>', 'image files or folders')
       .requiredOption('--model <checkpoint>', 'a kdsr .safetensors checkpoint or an official .pth')
-      .option('--out <path>', 'output folder, or an image file for one input (default: beside each input as <name>_x<s>.png)'),
+      .option('--out <path>', 'output folder, or an image file for one input (default: beside each input as <name>_x<s>.png)')
+      .option('--overwrite', 'replace outputs that exist (refused by default)', false),
   )
     .addOption(deviceOption())
     .action(async (inputs: string[], options: Parameters<typeof upscaleImages>[1]) => {
@@ -101,6 +102,7 @@ export function createProgram(): Command {
     .action(async (options: Omit<Parameters<typeof evaluate>[0], 'settings'> & { setting?: string[] }) => {
       const report = await evaluate({ ...options, settings: options.setting ?? ['gaussian8'] });
       process.stdout.write((options.json ? JSON.stringify(report, null, 2) : formatEvalReport(report)) + '\n');
+      if (report.failed.length > 0) process.exitCode = 1;
     });
 
   program

@@ -142,7 +142,7 @@ describe('kdsr end to end', () => {
     };
     const model = ['--model', 'whole/student.safetensors'];
     fails(['upscale', 'missing.png', ...model], /^kdsr: missing\.png: no such file or folder/);
-    fails(['upscale', 'bad/corrupt.png', ...model], /^kdsr: Cannot read image bad\/corrupt\.png: /);
+    fails(['upscale', 'bad/corrupt.png', ...model], /^failed: Cannot read image bad\/corrupt\.png: /);
     fails(['upscale', 'hr/im0.png', '--model', 'nowhere.safetensors'], /nowhere\.safetensors: checkpoint not found/);
     fails(['upscale', 'hr/im0.png', '--model', 'whole/teacher.safetensors'], /is a stage-1 teacher: its encoder needs the HR image/);
     fails(['upscale', 'hr/im0.png', ...model, '--out', 'x.bmp'], /Cannot write image x\.bmp: unknown extension/);

@@ -80,7 +80,7 @@ describe('dihedral transforms and self-ensemble', () => {
     student.dispose();
   });
 
-  test('an aborted signal stops between tiles; a wrong image shape is refused', () => {
+  test('an aborted signal stops between tiles; a wrong image shape and NaN pixels are refused', () => {
     const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 }), { seed: 10 });
     const controller = new AbortController();
     let tiles = 0;
@@ -95,6 +95,10 @@ describe('dihedral transforms and self-ensemble', () => {
     expect(run).toThrow('stopped by the user');
     expect(tiles).toBe(2);
     expect(() => upscale(student, image(8, 8, 5).reshape([3, 1, 8, 8]))).toThrow('image must be (B, 3, H, W)');
+    // NaN pixels would spread through the convolutions to NaN output: refused, with where.
+    const holed = image(8, 8, 5).toFloat32Array();
+    holed[64 + 8 * 2 + 3] = NaN;
+    expect(() => upscale(student, Tensor.fromArray(holed, [1, 3, 8, 8]))).toThrow('upscale: the image has a non-finite value (NaN) at channel 1, row 2, column 3');
     student.dispose();
   });
 });

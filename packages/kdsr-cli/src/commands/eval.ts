@@ -3,6 +3,7 @@
 // super-resolved, quantised to 8 bits and scored in both conventions @kdsr/data provides.
 import { KdsrStudent, loadKdsrModel } from '@kdsr/core';
 import { parseTestSettings } from '@kdsr/data';
+import { BatchReport } from '../batch-report';
 import { ImageScores, meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
 import { Progress, withProgress } from '../progress';
 
@@ -27,6 +28,8 @@ export interface EvalReport {
   seed: number;
   settings: Array<{ name: string; images: Array<{ name: string } & ImageScores>; mean: ImageScores }>;
   mean: ImageScores;
+  /** Images left out: unreadable, or too small for the settings. */
+  failed: Array<{ file: string; reason: string }>;
 }
 
 export function formatEvalReport(report: EvalReport): string {
@@ -39,6 +42,7 @@ export function formatEvalReport(report: EvalReport): string {
     `${'setting'.padEnd(width)}  ${'PSNR'.padStart(8)}  ${'SSIM'.padStart(7)}  ${'PSNR'.padStart(8)}  ${'SSIM'.padStart(7)}`,
     ...report.settings.map((s) => row(s.name, s.mean)),
     ...(report.settings.length > 1 ? [row('mean', report.mean)] : []),
+    ...(report.failed.length > 0 ? [`${report.settings[0].images.length} images scored, ${report.failed.length} failed (left out of the means): ${report.failed.map((f) => f.file).join(', ')}`] : []),
   ].join('\n');
 }
 
@@ -51,7 +55,8 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
     const names = new Set(settings.map((s) => s.name));
     if (names.size !== settings.length) throw new Error(`the settings ${options.settings.join(', ')} repeat a setting`);
     if (!(model instanceof KdsrStudent)) process.stderr.write(`note: ${options.model} is a teacher; its encoder sees the HR image (not blind SR)\n`);
-    const pairs = await withProgress('synthesise LR', (onProgress) => testPairs(options.hr, settings, options.seed, onProgress));
+    const failures = new BatchReport();
+    const pairs = await withProgress('synthesise LR', (onProgress) => testPairs(options.hr, settings, options.seed, onProgress, (file, reason) => failures.fail(file, reason)));
     const progress = new Progress('evaluate [{bar}] {value}/{total} images | {setting}', settings.length * pairs[0].length, 0, { setting: '' });
     const results: EvalReport['settings'] = [];
     try {
@@ -67,7 +72,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
       progress.stop();
       for (const p of pairs.flat()) p.lr.dispose();
     }
-    return { model: options.model, role: info.role, scale, hr: options.hr, seed: options.seed, settings: results, mean: meanScores(results.map((r) => r.mean)) };
+    return { model: options.model, role: info.role, scale, hr: options.hr, seed: options.seed, settings: results, mean: meanScores(results.map((r) => r.mean)), failed: failures.failures };
   } finally {
     model.dispose();
   }

@@ -8,7 +8,6 @@
 // for inference. State files of earlier versions hold no 'model.*': their weights are read from
 // the weights file, which must then be from the same update.
 import * as fs from 'fs';
-import * as path from 'path';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors, Tensor } from '@kdsr/cuda';
 import type { KdsrConfig } from '../models/config';
 
@@ -48,9 +47,9 @@ function encodeInfo(info: CheckpointInfo): Record<string, string> {
   };
 }
 
-function decodeInfo(metadata: Record<string, string>, source: string): CheckpointInfo {
+export function decodeInfo(metadata: Record<string, string>, source: string): CheckpointInfo {
   if (metadata.format === `${CHECKPOINT_FORMAT}-state`)
-    throw new Error(`${source} is a training state (for resuming a run), not a model; use the weights file beside it, ${path.basename(checkpointPaths(source.replace(/\.train\.safetensors$/, '')).weights)}`);
+    throw new Error(`${source} is a training state (for resuming a run), not a model; use the weights file beside it, ${checkpointPaths(source.replace(/\.train\.safetensors$/, '')).weights}`);
   if (metadata.format !== CHECKPOINT_FORMAT)
     throw new Error(`${source} is a safetensors file but not a kdsr checkpoint (no kdsr metadata); official PyTorch checkpoints (.pth) can be converted with \`kdsr convert\``);
   const stage = Number(metadata.stage);
