@@ -6,7 +6,7 @@ import { noGrad } from '../src/autograd/graph';
 import { kdsrConfig } from '../src/models/config';
 import { KdsrStudent } from '../src/models/kdsr';
 import { dihedral, HostImage, inverseDihedral } from '../src/inference/image-ops';
-import { degradationRepresentation, upscale } from '../src/inference/upscale';
+import { degradationRepresentation, upscale, upscaleImage } from '../src/inference/upscale';
 import { randomArray, relativeError } from './helpers';
 
 const image = (h: number, w: number, seed: number) => Tensor.fromArray(Float32Array.from(randomArray(3 * h * w, seed, 0, 1)), [1, 3, h, w]);
@@ -33,6 +33,30 @@ test('M preset: tiled inference equals untiled within 1/255 everywhere; D from t
       expect(relativeError(fromTiles, direct)).toBeLessThan(1e-5);
     }),
   );
+  student.dispose();
+});
+
+test('upscaleImage hands out each tile\'s own output region once, never the whole image, and they make up upscale()\'s output', () => {
+  const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 }), { seed: 12 });
+  const lr = image(9, 7, 8);
+  const host: HostImage = { channels: 3, height: 9, width: 7, data: lr.toFloat32Array() };
+  const whole = upscale(student, lr, { tile: 4, overlap: 2 }).toFloat32Array();
+  const covered = new Uint8Array(18 * 14);
+  upscaleImage(
+    student,
+    host,
+    (tile, top, left) => {
+      expect(tile.height <= 8 && tile.width <= 8).toBe(true);
+      for (let c = 0; c < 3; c++)
+        for (let y = 0; y < tile.height; y++)
+          for (let x = 0; x < tile.width; x++) {
+            if (c === 0) covered[(top + y) * 14 + left + x]++;
+            expect(tile.data[(c * tile.height + y) * tile.width + x]).toBe(whole[(c * 18 + top + y) * 14 + left + x]);
+          }
+    },
+    { tile: 4, overlap: 2 },
+  );
+  expect(covered.every((n) => n === 1)).toBe(true);
   student.dispose();
 });
 
