@@ -105,8 +105,11 @@ describe('kdsr batch runs: nothing lost, nothing stuck', () => {
     expect(scanned.stdout).toMatch(/unreadable: Cannot read image evalset\/dangling\.png/);
   });
 
-  test('a folder that cannot be created is a one-line error, not a hang', () => {
-    fails(['upscale', 'hr/im0.png', ...model, '--out', '/proc/kdsr-test/x.png'], /^kdsr: Cannot create the folder \/proc\/kdsr-test: this file system does not allow new folders there\n$/);
+  test('a folder that cannot be created is a one-line error, not a hang (upscale, pack-lmdb, make-benchmark)', () => {
+    const refused = /^kdsr: Cannot create the folder \/proc\/kdsr-test: this file system does not allow new folders there\n$/;
+    fails(['upscale', 'hr/im0.png', ...model, '--out', '/proc/kdsr-test/x.png'], refused);
+    fails(['pack-lmdb', 'hr', '/proc/kdsr-test/hr.lmdb'], refused);
+    fails(['make-benchmark', '--hr', 'hr', '--out', '/proc/kdsr-test', '--setting', 'iso:2.0'], refused);
   });
 
   test('messages say what is wrong in the user\'s terms', async () => {

@@ -89,6 +89,7 @@ describe('kdsr train: nothing lost', () => {
     fs.copyFileSync(at('teacher5.safetensors'), at('stale', 'teacher.safetensors'));
     expect(kdsrOk(train('stale', 6, ['--resume']), dir)).toMatch(/resuming stage 1 from update 6/);
     expect(readCheckpointInfo(at('stale', 'teacher.safetensors')).step).toBe(6);
+    expect(fs.readFileSync(at('stale', 'stage1.log.jsonl'), 'utf8')).toContain('"type":"resume","step":6}');
     kdsrOk(train('stale', STEPS, ['--resume']), dir);
     expectSameCheckpoint('reference', 'stale');
   });

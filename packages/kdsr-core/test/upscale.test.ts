@@ -1,7 +1,7 @@
 // Inference: tiled equals untiled (M preset, random weights) within one 8-bit level everywhere, the
 // degradation representation from tiles equals the whole-image one, the dihedral transforms, the
 // ×8 self-ensemble's symmetry, progress and abort.
-import { Tensor, tidy } from '@kdsr/cuda';
+import { memory, Tensor, tidy } from '@kdsr/cuda';
 import { noGrad } from '../src/autograd/graph';
 import { kdsrConfig } from '../src/models/config';
 import { KdsrStudent } from '../src/models/kdsr';
@@ -58,6 +58,27 @@ test('upscaleImage hands out each tile\'s own output region once, never the whol
   );
   expect(covered.every((n) => n === 1)).toBe(true);
   student.dispose();
+});
+
+test('inference holds one block\'s features at a time: what a forward leaves alive does not grow with the number of blocks', () => {
+  const alive = (nBlocks: number) => {
+    const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 8, nBlocks, nResblocks: 1, scale: 2 }), { seed: 3 });
+    const lr = image(32, 32, 2);
+    let bytes = 0;
+    noGrad(() =>
+      tidy(() => {
+        const d = student.E_st.forward(lr).idr;
+        const before = memory().liveBytes;
+        student.G.forward(lr, d);
+        bytes = memory().liveBytes - before;
+      }),
+    );
+    lr.dispose();
+    student.dispose();
+    return bytes;
+  };
+  const one = alive(1);
+  expect(alive(16)).toBeLessThan(1.2 * one);
 });
 
 describe('dihedral transforms and self-ensemble', () => {

@@ -1,7 +1,7 @@
 // Peak memory of `kdsr upscale` against the output size: each size runs in a fresh process (the
 // built bin.js, or KDSR_BIN) whose peak resident set size is read at exit. With tiles, the peak
 // should be the process's baseline plus the input, a few tiles and the output's 8-bit samples.
-// Run: node dist/bench/upscale-memory-bench.js [--sizes 1,4,16,64] [--tile 256] [--n-feats 8]
+// Run: node dist/bench/upscale-memory-bench.js [--sizes 1,4,16,64] [--tile 256] [--n-feats 8] [--n-blocks 8]
 // Prints a Markdown table (machine, model, numbers) for the README.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -18,6 +18,7 @@ const arg = (name: string, fallback: string) => {
 const sizes = arg('--sizes', '1,4,16,64').split(',').map(Number);
 const tile = Number(arg('--tile', '256'));
 const nFeats = Number(arg('--n-feats', '8'));
+const nBlocks = Number(arg('--n-blocks', '8'));
 const bin = process.env.KDSR_BIN ?? path.resolve(__dirname, '..', 'bin.js');
 const scale = 4;
 
@@ -43,7 +44,7 @@ function peakRss(args: string[], dir: string): { kib: number; seconds: number } 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-memory-bench-'));
   try {
-    const config = kdsrConfig('custom', { nFeats, nBlocks: 1, nResblocks: 1, scale });
+    const config = kdsrConfig('custom', { nFeats, nBlocks, nResblocks: 1, scale });
     const student = new KdsrStudent(config, { seed: 1 });
     const model = path.join(dir, 'student.safetensors');
     saveWeights(model, student.stateDict(), { role: 'student', preset: 'custom', config, stage: 2, step: 0 });
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; engine ${buildInfo().version}, oneDNN ${buildInfo().onednn ?? 'none'}, ${numThreads()} threads; Node ${process.version}.`,
-        `Model: student n_feats ${nFeats}, n_blocks 1, n_resblocks 1, x${scale}; --tile ${tile}. Baseline (kdsr info): ${(baseline.kib / 1024).toFixed(0)} MiB.`,
+        `Model: student n_feats ${nFeats}, n_blocks ${nBlocks}, n_resblocks 1, x${scale}; --tile ${tile}. Baseline (kdsr info): ${(baseline.kib / 1024).toFixed(0)} MiB.`,
         '',
         '| output MP | input | output | output 8-bit RGB (MiB) | peak RSS (MiB) | seconds |',
         '| --- | --- | --- | --- | --- | --- |',

@@ -179,6 +179,8 @@ export async function train(options: TrainOptions): Promise<void> {
     if (checkpointed) {
       const { weightsFileStale } = trainer.loadCheckpoint(base);
       process.stdout.write(`resuming stage ${options.stage} from update ${trainer.updates} (${files.state})\n`);
+      // Entries after this update in the log are from the interrupted run, redone from here.
+      record({ type: 'resume', step: trainer.updates });
       // Killed between the checkpoint and the weights file: bring the latter up to date.
       if (weightsFileStale) trainer.saveCheckpoint(base);
     } else if (options.resume) process.stdout.write(`no checkpoint in ${options.out} yet: starting stage ${options.stage} from update 0\n`);
