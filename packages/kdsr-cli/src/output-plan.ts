@@ -1,7 +1,7 @@
 // Where `kdsr upscale` writes each output, decided for the whole run before any work: inputs are
 // never overwritten, two inputs never share an output, existing outputs are replaced only with
-// --overwrite, and a folder's earlier outputs (<name>_x<s>.png beside <name>.<ext>) are not
-// upscaled again.
+// --overwrite, and a folder's earlier outputs (<name>_x<s>.png beside <name>.<ext>, or in the
+// --out folder) are not upscaled again.
 import * as fs from 'fs';
 import * as path from 'path';
 import { IMAGE_EXTENSIONS, listImageFiles } from '@kdsr/data';
@@ -34,7 +34,7 @@ export function outNamesFile(out: string | undefined): boolean {
   return out !== undefined && IMAGE_EXTENSIONS[path.extname(out).toLowerCase()] !== undefined;
 }
 
-async function inputFiles(inputs: readonly string[], scale: number): Promise<{ files: Array<{ file: string; rel: string }>; skipped: string[] }> {
+async function inputFiles(inputs: readonly string[], scale: number, outFolder: string | null): Promise<{ files: Array<{ file: string; rel: string }>; skipped: string[] }> {
   const files: Array<{ file: string; rel: string }> = [];
   const skipped: string[] = [];
   const seen = new Set<string>();
@@ -54,8 +54,10 @@ async function inputFiles(inputs: readonly string[], scale: number): Promise<{ f
     const suffix = new RegExp(`_x${scale}$`);
     for (const rel of found) {
       const s = stem(rel);
-      if (path.extname(rel).toLowerCase() === '.png' && suffix.test(s) && stems.has(s.replace(suffix, ''))) skipped.push(path.join(input, rel));
-      else add(path.join(input, rel), rel);
+      const file = path.join(input, rel);
+      const earlier = path.extname(rel).toLowerCase() === '.png' && suffix.test(s) && (stems.has(s.replace(suffix, '')) || (outFolder !== null && path.resolve(file).startsWith(outFolder + path.sep)));
+      if (earlier) skipped.push(file);
+      else add(file, rel);
     }
     if (found.length === 0) throw new Error(`${input}: no images in this folder (looked for ${Object.keys(IMAGE_EXTENSIONS).join(', ')})`);
   }
@@ -63,8 +65,9 @@ async function inputFiles(inputs: readonly string[], scale: number): Promise<{ f
 }
 
 export async function planOutputs(inputs: readonly string[], options: PlanOptions): Promise<OutputPlan> {
-  const { files, skipped } = await inputFiles(inputs, options.scale);
   const toFile = outNamesFile(options.out);
+  // Outputs of an earlier run into an --out folder inside an input folder are not inputs either.
+  const { files, skipped } = await inputFiles(inputs, options.scale, options.out !== undefined && !toFile ? path.resolve(options.out) : null);
   if (toFile && files.length !== 1) throw new Error(`--out ${options.out} names one image but there are ${files.length} inputs; give a folder`);
   const targetOf = ({ file, rel }: { file: string; rel: string }) => {
     if (toFile) return options.out!;

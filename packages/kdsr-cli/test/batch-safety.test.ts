@@ -58,6 +58,11 @@ describe('kdsr batch runs: nothing lost, nothing stuck', () => {
     expect(again).toMatch(/\n2 upscaled\n$/);
     expect(fs.readFileSync(at('mixed', 'a_x4.png')).equals(first)).toBe(true);
     expect(fs.readdirSync(at('mixed')).sort()).toEqual(['a.png', 'a_x4.png', 'sub']);
+    // Into an --out folder inside the input folder, twice: the first run's outputs are not inputs of the second.
+    kdsrOk(['upscale', 'hr', ...model, '--out', 'hr/up'], dir);
+    expect(kdsrOk(['upscale', 'hr', ...model, '--out', 'hr/up', '--overwrite'], dir)).toContain('skipped 2 earlier outputs (hr/up/im0_x4.png, hr/up/im1_x4.png)');
+    expect(fs.readdirSync(at('hr', 'up')).sort()).toEqual(['im0_x4.png', 'im1_x4.png']);
+    fs.rmSync(at('hr', 'up'), { recursive: true });
   });
 
   test('an interrupted write leaves no partial image: Ctrl-C removes the temporary file, and after kill -9 the next run does', async () => {

@@ -111,6 +111,7 @@ export async function train(options: TrainOptions): Promise<void> {
   // A run killed before its first checkpoint resumes from the start.
   const checkpointed = fs.existsSync(files.state);
   if (options.resume && !checkpointed && !fs.existsSync(runFile)) throw new Error(`nothing to resume in ${options.out}: ${files.state} not found`);
+  if (options.resume && !checkpointed && existing) throw new Error(`cannot resume: ${files.state} is missing (only the weights ${existing} are there); start a new run in another --out`);
 
   const dataset = await openDatasetPath(options.data);
   const { teacher, student, preset, teacherFile } = buildModels(options);
