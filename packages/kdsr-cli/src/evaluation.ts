@@ -27,16 +27,37 @@ export interface TestPair {
   lr: Tensor;
 }
 
-/** Every image of `hrDir` under every setting: pairs[j][i] is image i under setting j. */
-export async function testPairs(hrDir: string, settings: readonly TestSetting[], seed: number, onProgress?: (done: number, total: number) => void): Promise<TestPair[][]> {
+/**
+ * Every image of `hrDir` under every setting: pairs[j][i] is image i under setting j. An image
+ * that cannot be read or degraded goes to `onFailure` (path, reason) and is left out; without
+ * onFailure it is an error naming the file.
+ */
+export async function testPairs(
+  hrDir: string,
+  settings: readonly TestSetting[],
+  seed: number,
+  onProgress?: (done: number, total: number) => void,
+  onFailure?: (file: string, reason: string) => void,
+): Promise<TestPair[][]> {
   const files = await listImageFiles(hrDir);
   if (files.length === 0) throw new Error(`no images in ${hrDir}`);
   const pairs: TestPair[][] = settings.map(() => []);
   for (let i = 0; i < files.length; i++) {
-    const { rgb } = await decodeImageFile(path.join(hrDir, files[i]));
-    settings.forEach((setting, j) => pairs[j].push({ name: files[i], ...benchmarkPair(rgb, setting, j, i, seed) }));
+    const file = path.join(hrDir, files[i]);
+    try {
+      const { rgb } = await decodeImageFile(file);
+      // All settings first, so that a failure leaves no setting with the image.
+      const made = settings.map((setting, j) => ({ name: files[i], ...benchmarkPair(rgb, setting, j, i, seed) }));
+      made.forEach((pair, j) => pairs[j].push(pair));
+    } catch (error) {
+      const message = (error as Error).message;
+      const reason = message.includes(file) ? message : `${file}: ${message}`;
+      if (!onFailure) throw new Error(reason);
+      onFailure(file, reason);
+    }
     onProgress?.(i + 1, files.length);
   }
+  if (pairs[0].length === 0) throw new Error(`none of the ${files.length} images in ${hrDir} could be used`);
   return pairs;
 }
 

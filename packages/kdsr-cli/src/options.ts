@@ -34,6 +34,12 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('Expected a number from 0 to 1.');
+  return n;
+}
+
 /** 'none', 'step:<every>:<gamma>' or 'multistep:<m1>,<m2>,...:<gamma>' (updates, factor). */
 export function lrDecay(value: string): LrSchedule {
   if (value === 'none') return { type: 'constant' };

@@ -11,7 +11,7 @@ import { packLmdb } from './commands/pack-lmdb';
 import { formatScanReport, scan } from './commands/scan';
 import { train, TrainOptions } from './commands/train';
 import { upscaleImages } from './commands/upscale';
-import { collect, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, openUnitInterval, positiveInt, positiveNumber, subImages } from './options';
+import { collect, fraction, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, openUnitInterval, positiveInt, positiveNumber, subImages } from './options';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { version } = require('../package.json') as { version: string };
@@ -68,6 +68,7 @@ export function createProgram(): Command {
     .addOption(new Option('--seed <n>', 'seed of the weights, crops and degradations').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--workers <n>', 'image decoding threads (default: CPU count - 1)').argParser(positiveInt))
     .addOption(new Option('--ema <decay>', 'also keep an exponential moving average of the weights (e.g. 0.999), saved with the checkpoint').argParser(openUnitInterval))
+    .addOption(new Option('--max-unreadable <fraction>', 'start a new run even if up to this fraction of the training images is unreadable (they are skipped and listed)').argParser(fraction).default(0.01))
     .action(async (options: TrainOptions) => {
       await train(options);
     });
@@ -78,7 +79,8 @@ export function createProgram(): Command {
       .description('super-resolve images with a student checkpoint')
       .argument('<input...>', 'image files or folders')
       .option('--model <checkpoint>', `a kdsr .safetensors checkpoint, an official .pth, or a bundled model's name (default: the bundled ${DEFAULT_MODEL})`)
-      .option('--out <path>', 'output folder, or an image file for one input (default: beside each input as <name>_x<s>.png)'),
+      .option('--out <path>', 'output folder, or an image file for one input (default: beside each input as <name>_x<s>.png)')
+      .option('--overwrite', 'replace outputs that exist (refused by default)', false),
   )
     .addOption(deviceOption())
     .action(async (inputs: string[], options: Parameters<typeof upscaleImages>[1]) => {
@@ -106,6 +108,7 @@ export function createProgram(): Command {
       const report = await evaluate({ ...options, settings: options.setting ?? ['gaussian8'] });
       process.stdout.write((options.json ? JSON.stringify(report, null, 2) : formatEvalReport(report)) + '\n');
       if (options.report && !options.json) process.stdout.write(`report: ${options.report}\n`);
+      if (report.failed.length > 0) process.exitCode = 1;
     });
 
   program

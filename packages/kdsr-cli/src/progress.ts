@@ -1,5 +1,5 @@
 // Progress of long work: a cli-progress bar on stderr when stderr is a terminal (pipes, logs and CI
-// get no bar), and log lines on stdout, printed above the bar without breaking it.
+// get no bar), and log lines on stdout (warnings on stderr), printed above the bar without breaking it.
 import { SingleBar } from 'cli-progress';
 
 export class Progress {
@@ -21,6 +21,13 @@ export class Progress {
   log(line: string): void {
     if (this.bar?.isActive) process.stderr.write('\r\x1b[2K');
     process.stdout.write(line + '\n');
+    if (this.bar?.isActive) this.bar.render();
+  }
+
+  /** A line on stderr (warnings, failures), above the bar. */
+  warn(line: string): void {
+    if (this.bar?.isActive) process.stderr.write('\r\x1b[2K');
+    process.stderr.write(line + '\n');
     if (this.bar?.isActive) this.bar.render();
   }
 

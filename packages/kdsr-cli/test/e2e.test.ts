@@ -55,7 +55,7 @@ describe('kdsr end to end', () => {
     expect(different.stderr).toMatch(/cannot resume a different run .*\n\s+batch: 2 in the saved run, 4 now/);
     const again = kdsr(['train', '--stage', '1', '--data', 'hr', '--out', 'parts', ...TINY, '--steps', '6'], dir);
     expect(again.stderr).toMatch(/teacher\.safetensors exists: pass --resume/);
-    expect(kdsr(['train', '--stage', '1', '--data', 'hr', '--out', 'empty', ...TINY, '--resume'], dir).stderr).toMatch(/nothing to resume: .*teacher\.safetensors not found/);
+    expect(kdsr(['train', '--stage', '1', '--data', 'hr', '--out', 'empty', ...TINY, '--resume'], dir).stderr).toMatch(/nothing to resume in empty: .*teacher\.train\.safetensors not found/);
   });
 
   test('stage 2 distils a student from the stage-1 teacher', () => {
@@ -142,7 +142,7 @@ describe('kdsr end to end', () => {
     };
     const model = ['--model', 'whole/student.safetensors'];
     fails(['upscale', 'missing.png', ...model], /^kdsr: missing\.png: no such file or folder/);
-    fails(['upscale', 'bad/corrupt.png', ...model], /^kdsr: Cannot read image bad\/corrupt\.png: /);
+    fails(['upscale', 'bad/corrupt.png', ...model], /^failed: Cannot read image bad\/corrupt\.png: /);
     fails(['upscale', 'hr/im0.png', '--model', 'nowhere.safetensors'], /nowhere\.safetensors: checkpoint not found/);
     fails(['upscale', 'hr/im0.png', '--model', 'whole/teacher.safetensors'], /is a stage-1 teacher: its encoder needs the HR image/);
     fails(['upscale', 'hr/im0.png', ...model, '--out', 'x.bmp'], /Cannot write image x\.bmp: unknown extension/);

@@ -22,8 +22,8 @@ export interface KdsrRun {
 }
 
 /** Runs `node dist/bin.js ...args` in `cwd` and returns its exit status and output. */
-export function kdsr(args: readonly string[], cwd: string): KdsrRun {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
+export function kdsr(args: readonly string[], cwd: string, options: { timeout?: number } = {}): KdsrRun {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: options.timeout });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -46,8 +46,8 @@ export { readTorchStateDict, torchStateDict } from './checkpoint/torch-import';
 export { importTorchCheckpoint, loadKdsrModel, inferConfig } from './checkpoint/convert';
 export type { HostTensor, StateDictChoice } from './checkpoint/torch-import';
 
-export { upscale, degradationRepresentation } from './inference/upscale';
-export type { UpscaleOptions } from './inference/upscale';
+export { upscale, upscaleImage, degradationRepresentation } from './inference/upscale';
+export type { UpscaleOptions, TileSink } from './inference/upscale';
 export { upscaleInWorker } from './inference/upscale-async';
 export type { AsyncUpscaleOptions, RgbImage } from './inference/upscale-async';
 export { dihedral, inverseDihedral } from './inference/image-ops';

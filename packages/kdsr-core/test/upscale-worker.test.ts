@@ -1,5 +1,5 @@
 // upscaleInWorker: the worker's result equals in-process upscale(), progress arrives, an
-// AbortSignal stops it between tiles, and a teacher checkpoint is refused with a clear message.
+// AbortSignal terminates it (even within one whole-image tile), and a teacher checkpoint is refused with a clear message.
 // (The worker runs the compiled dist/ build: `npx tsc -b` first, as nx's test target does.)
 import * as fs from 'fs';
 import * as os from 'os';
@@ -29,6 +29,17 @@ test('the worker gives exactly the in-process result and reports progress per ti
   const local = upscale(model as KdsrStudent, Tensor.fromArray(image.data, [1, 3, 10, 9]), { tile: 5, overlap: 2 });
   expect(Buffer.from(out.data.buffer).equals(Buffer.from(local.toFloat32Array().buffer))).toBe(true);
   model.dispose();
+});
+
+test('an AbortSignal terminates the worker at once, even within a whole-image tile', async () => {
+  // One tile of 300x300 LR pixels: the worker would finish it (and answer with the result) unless terminated.
+  const large = { data: Float32Array.from(randomArray(3 * 300 * 300, 13, 0, 1)), height: 300, width: 300 };
+  const controller = new AbortController();
+  const progress: number[] = [];
+  const run = upscaleInWorker(path.join(dir, 'student.safetensors'), large, { tile: Infinity, onProgress: (done) => progress.push(done), signal: controller.signal });
+  setTimeout(() => controller.abort(new Error('cancelled')), 100);
+  await expect(run).rejects.toThrow('cancelled');
+  expect(progress).toEqual([]);
 });
 
 test('an AbortSignal stops the worker between tiles', async () => {

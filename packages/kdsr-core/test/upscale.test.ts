@@ -1,12 +1,12 @@
 // Inference: tiled equals untiled (M preset, random weights) within one 8-bit level everywhere, the
 // degradation representation from tiles equals the whole-image one, the dihedral transforms, the
 // ×8 self-ensemble's symmetry, progress and abort.
-import { Tensor, tidy } from '@kdsr/cuda';
+import { memory, Tensor, tidy } from '@kdsr/cuda';
 import { noGrad } from '../src/autograd/graph';
 import { kdsrConfig } from '../src/models/config';
 import { KdsrStudent } from '../src/models/kdsr';
 import { dihedral, HostImage, inverseDihedral } from '../src/inference/image-ops';
-import { degradationRepresentation, upscale } from '../src/inference/upscale';
+import { degradationRepresentation, upscale, upscaleImage } from '../src/inference/upscale';
 import { randomArray, relativeError } from './helpers';
 
 const image = (h: number, w: number, seed: number) => Tensor.fromArray(Float32Array.from(randomArray(3 * h * w, seed, 0, 1)), [1, 3, h, w]);
@@ -34,6 +34,51 @@ test('M preset: tiled inference equals untiled within 1/255 everywhere; D from t
     }),
   );
   student.dispose();
+});
+
+test('upscaleImage hands out each tile\'s own output region once, never the whole image, and they make up upscale()\'s output', () => {
+  const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 }), { seed: 12 });
+  const lr = image(9, 7, 8);
+  const host: HostImage = { channels: 3, height: 9, width: 7, data: lr.toFloat32Array() };
+  const whole = upscale(student, lr, { tile: 4, overlap: 2 }).toFloat32Array();
+  const covered = new Uint8Array(18 * 14);
+  upscaleImage(
+    student,
+    host,
+    (tile, top, left) => {
+      expect(tile.height <= 8 && tile.width <= 8).toBe(true);
+      for (let c = 0; c < 3; c++)
+        for (let y = 0; y < tile.height; y++)
+          for (let x = 0; x < tile.width; x++) {
+            if (c === 0) covered[(top + y) * 14 + left + x]++;
+            expect(tile.data[(c * tile.height + y) * tile.width + x]).toBe(whole[(c * 18 + top + y) * 14 + left + x]);
+          }
+    },
+    { tile: 4, overlap: 2 },
+  );
+  expect(covered.every((n) => n === 1)).toBe(true);
+  student.dispose();
+});
+
+test('inference holds one block\'s features at a time: what a forward leaves alive does not grow with the number of blocks', () => {
+  const alive = (nBlocks: number) => {
+    const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 8, nBlocks, nResblocks: 1, scale: 2 }), { seed: 3 });
+    const lr = image(32, 32, 2);
+    let bytes = 0;
+    noGrad(() =>
+      tidy(() => {
+        const d = student.E_st.forward(lr).idr;
+        const before = memory().liveBytes;
+        student.G.forward(lr, d);
+        bytes = memory().liveBytes - before;
+      }),
+    );
+    lr.dispose();
+    student.dispose();
+    return bytes;
+  };
+  const one = alive(1);
+  expect(alive(16)).toBeLessThan(1.2 * one);
 });
 
 describe('dihedral transforms and self-ensemble', () => {
@@ -80,7 +125,7 @@ describe('dihedral transforms and self-ensemble', () => {
     student.dispose();
   });
 
-  test('an aborted signal stops between tiles; a wrong image shape is refused', () => {
+  test('an aborted signal stops between tiles; a wrong image shape and NaN pixels are refused', () => {
     const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 }), { seed: 10 });
     const controller = new AbortController();
     let tiles = 0;
@@ -95,6 +140,10 @@ describe('dihedral transforms and self-ensemble', () => {
     expect(run).toThrow('stopped by the user');
     expect(tiles).toBe(2);
     expect(() => upscale(student, image(8, 8, 5).reshape([3, 1, 8, 8]))).toThrow('image must be (B, 3, H, W)');
+    // NaN pixels would spread through the convolutions to NaN output: refused, with where.
+    const holed = image(8, 8, 5).toFloat32Array();
+    holed[64 + 8 * 2 + 3] = NaN;
+    expect(() => upscale(student, Tensor.fromArray(holed, [1, 3, 8, 8]))).toThrow('upscale: the image has a non-finite value (NaN) at channel 1, row 2, column 3');
     student.dispose();
   });
 });

@@ -1,6 +1,7 @@
 // @kdsr/data: image I/O, metrics, degradation synthesis and datasets for KDSR.
 export * from './image/host-image';
 export * from './image/io';
+export * from './image/canvas';
 export * from './metrics';
 export * from './degradation/bessel';
 export * from './degradation/kernels';

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { tidy } from '@kdsr/cuda';
-import { decodeImageFile, encodeImage, HostImage, hostImage, quantizeValue, readImage, roundHalfEven, writeImage } from '../src';
+import { decodeImageFile, encodeImage, HostImage, hostImage, ImageCanvas, quantizeValue, readImage, roundHalfEven, writeImage } from '../src';
 import { datasetsDir, randomArray, scratchDir } from './helpers';
 
 // Images on the 8-bit (or 16-bit) grid, so a lossless round trip must be exact.
@@ -184,6 +184,35 @@ describe('image I/O', () => {
     await writeImage(file, image);
     const { rgb } = await decodeImageFile(file);
     expect(Array.from(rgb.data.subarray(0, 4)).map((v) => Math.round(v * 255))).toEqual([2, 3, 0, 255]);
+  });
+
+  test('ImageCanvas, filled tile by tile, writes the file writeImage writes for the whole image; writes leave no temporary files', async () => {
+    const [h, w] = [10, 14];
+    const rgb = hostImage(3, h, w);
+    rgb.data.set(Float32Array.from(randomArray(rgb.data.length, 31, -0.1, 1.1)));
+    const alpha = hostImage(1, h, w);
+    alpha.data.set(Float32Array.from(randomArray(alpha.data.length, 32, 0, 1)));
+    for (const bitDepth of [8, 16] as const) {
+      const canvas = new ImageCanvas(w, h, 4, bitDepth);
+      for (const [top, left, th, tw] of [[0, 0, 6, 8], [0, 8, 6, 6], [6, 0, 4, 14]]) {
+        const region = (img: HostImage) => {
+          const out = hostImage(img.channels, th, tw);
+          for (let c = 0; c < img.channels; c++) for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) out.data[(c * th + y) * tw + x] = img.data[(c * h + top + y) * w + left + x];
+          return out;
+        };
+        canvas.put(region(rgb), top, left);
+        canvas.put(region(alpha), top, left, 3);
+      }
+      await canvas.write(path.join(dir, `canvas${bitDepth}.png`));
+      await writeImage(path.join(dir, `whole${bitDepth}.png`), rgb, { alpha, bitDepth });
+      const [a, b] = await Promise.all([`canvas${bitDepth}.png`, `whole${bitDepth}.png`].map((f) => sharp(path.join(dir, f)).raw({ depth: bitDepth === 16 ? 'ushort' : 'uchar' }).toBuffer()));
+      expect(a.equals(b)).toBe(true);
+      expect(canvas.nonFinite).toBe(0);
+    }
+    const holed = new ImageCanvas(2, 1, 3, 8);
+    holed.put({ channels: 3, height: 1, width: 2, data: Float32Array.from([NaN, 0, 1, 1, Infinity, 0]) }, 0, 0);
+    expect(holed.nonFinite).toBe(2);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   test('roundHalfEven and quantizeValue follow torch.round', () => {

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import { dispose, tidy } from '@kdsr/cuda';
 import { DEFAULT_MODEL, KdsrStudent, loadKdsrModel } from '@kdsr/core';
 import { bicubicKdsr, HostImage, parseTestSettings, tensorToImage } from '@kdsr/data';
+import { BatchReport } from '../batch-report';
 import { ImageScores, meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
 import { Progress, withProgress } from '../progress';
 import { ReportImages, renderEvalReportHtml } from './eval-report-html';
@@ -40,6 +41,8 @@ export interface EvalReport {
   settings: Array<{ name: string; images: ScoredImage[]; mean: ImageScores; bicubic: ImageScores }>;
   mean: ImageScores;
   bicubic: ImageScores;
+  /** Images left out: unreadable, or too small for the settings. */
+  failed: Array<{ file: string; reason: string }>;
 }
 
 export function formatEvalReport(report: EvalReport): string {
@@ -52,6 +55,7 @@ export function formatEvalReport(report: EvalReport): string {
     `${'setting'.padEnd(width)}  ${'PSNR'.padStart(8)}  ${'SSIM'.padStart(7)}  ${'PSNR'.padStart(8)}  ${'SSIM'.padStart(7)}  ${'PSNR'.padStart(8)}  ${'SSIM'.padStart(7)}`,
     ...report.settings.map((s) => row(s.name, s.mean, s.bicubic)),
     ...(report.settings.length > 1 ? [row('mean', report.mean, report.bicubic)] : []),
+    ...(report.failed.length > 0 ? [`${report.settings[0].images.length} images scored, ${report.failed.length} failed (left out of the means): ${report.failed.map((f) => f.file).join(', ')}`] : []),
   ].join('\n');
 }
 
@@ -68,7 +72,8 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
     const names = new Set(settings.map((s) => s.name));
     if (names.size !== settings.length) throw new Error(`the settings ${options.settings.join(', ')} repeat a setting`);
     if (!(model instanceof KdsrStudent)) process.stderr.write(`note: ${modelName} is a teacher; its encoder sees the HR image (not blind SR)\n`);
-    const pairs = await withProgress('synthesise LR', (onProgress) => testPairs(options.hr, settings, options.seed, onProgress));
+    const failures = new BatchReport();
+    const pairs = await withProgress('synthesise LR', (onProgress) => testPairs(options.hr, settings, options.seed, onProgress, (file, reason) => failures.fail(file, reason)));
     const progress = new Progress('evaluate [{bar}] {value}/{total} images | {setting}', settings.length * pairs[0].length, 0, { setting: '' });
     const results: EvalReport['settings'] = [];
     const shown: ReportImages[] = [];
@@ -97,6 +102,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
       settings: results,
       mean: meanScores(results.map((r) => r.mean)),
       bicubic: meanScores(results.map((r) => r.bicubic)),
+      failed: failures.failures,
     };
     if (options.report) fs.writeFileSync(options.report, await renderEvalReportHtml(report, settings[reportedSetting(settings.length)].name, shown));
     return report;

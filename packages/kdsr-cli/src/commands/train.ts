@@ -21,10 +21,12 @@ import {
   studentFromTeacher,
   Trainer,
 } from '@kdsr/core';
-import { ClassicSampler, parseTestSettings, TrainingSource } from '@kdsr/data';
+import { makeDirectory, removeStaleTemporaryFiles, writeFileAtomicSync } from '@kdsr/cuda';
+import { ClassicSampler, Dataset, parseTestSettings, scanDataset, TrainingSource } from '@kdsr/data';
 import { meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
-import { Progress } from '../progress';
+import { Progress, withProgress } from '../progress';
 import { openDatasetPath } from '../dataset-path';
+import { checkResumable, datasetIdentity, RunDescription, writeRunRecord } from '../run-record';
 import { writeTrainingCurve } from '../training-curve';
 
 export interface TrainOptions {
@@ -59,20 +61,8 @@ export interface TrainOptions {
   workers?: number;
   /** Keep an exponential moving average of the weights with this decay (saved in the checkpoint). */
   ema?: number;
-}
-
-/** What decides the batches and the network: a resumed run must match it. */
-interface RunDescription {
-  stage: 1 | 2;
-  data: string;
-  teacher: string | null;
-  scale: number;
-  batch: number;
-  patch: number;
-  seed: number;
-  degradation: 'iso' | 'aniso';
-  noise: number;
-  network: Pick<KdsrConfig, 'nFeats' | 'nBlocks' | 'nResblocks'>;
+  /** Largest fraction of unreadable training images a new run accepts (they are skipped). */
+  maxUnreadable: number;
 }
 
 /** The default validation setting: the Gaussian8 middle (σ 2.6 at ×4, 1.3 at ×2) scaled to other factors, or KDSR-classic's anisotropic validation kernel with noise 10. */
@@ -106,15 +96,6 @@ function buildModels(options: TrainOptions): { teacher: KdsrTeacher; student?: K
   return { teacher: model, student: studentFromTeacher(model, { seed: options.seed, device: options.device }), preset: info.preset, teacherFile };
 }
 
-function checkResumable(file: string, run: RunDescription): void {
-  if (!fs.existsSync(file)) throw new Error(`cannot resume: ${file} not found (it is written when a run starts)`);
-  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as RunDescription;
-  const differences = (Object.keys(run) as Array<keyof RunDescription>)
-    .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(run[k]))
-    .map((k) => `${k}: ${JSON.stringify(saved[k])} in the saved run, ${JSON.stringify(run[k])} now`);
-  if (differences.length > 0) throw new Error(`cannot resume a different run (${file}):\n  ${differences.join('\n  ')}`);
-}
-
 function formatProgress(e: ProgressEvent, steps: number): string {
   const parts = e.losses.kd !== undefined ? ` (l1 ${e.losses.l1?.toFixed(5) ?? '-'}, kd ${e.losses.kd.toFixed(5)})` : '';
   return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`;
@@ -122,13 +103,18 @@ function formatProgress(e: ProgressEvent, steps: number): string {
 
 export async function train(options: TrainOptions): Promise<void> {
   if (!options.val && (options.valEvery !== undefined || options.valSetting !== undefined)) throw new Error('--val-every and --val-setting need --val <HR folder>');
-  fs.mkdirSync(options.out, { recursive: true });
+  makeDirectory(options.out);
+  removeStaleTemporaryFiles(options.out);
   const role = options.stage === 1 ? 'teacher' : 'student';
   const base = path.join(options.out, role);
   const files = checkpointPaths(base);
   const runFile = path.join(options.out, `stage${options.stage}.run.json`);
-  if (!options.resume && fs.existsSync(files.weights)) throw new Error(`${files.weights} exists: pass --resume to continue that run, or choose another --out`);
-  if (options.resume && !fs.existsSync(files.weights)) throw new Error(`nothing to resume: ${files.weights} not found`);
+  const existing = [files.weights, files.state].find((f) => fs.existsSync(f));
+  if (!options.resume && existing) throw new Error(`${existing} exists: pass --resume to continue that run, or choose another --out`);
+  // A run killed before its first checkpoint resumes from the start.
+  const checkpointed = fs.existsSync(files.state);
+  if (options.resume && !checkpointed && !fs.existsSync(runFile)) throw new Error(`nothing to resume in ${options.out}: ${files.state} not found`);
+  if (options.resume && !checkpointed && existing) throw new Error(`cannot resume: ${files.state} is missing (only the weights ${existing} are there); start a new run in another --out`);
 
   const dataset = await openDatasetPath(options.data);
   const { teacher, student, preset, teacherFile } = buildModels(options);
@@ -138,6 +124,7 @@ export async function train(options: TrainOptions): Promise<void> {
   const run: RunDescription = {
     stage: options.stage,
     data: path.resolve(options.data),
+    dataset: datasetIdentity(dataset),
     teacher: teacherFile,
     scale,
     batch: options.batch,
@@ -147,7 +134,8 @@ export async function train(options: TrainOptions): Promise<void> {
     noise,
     network: { nFeats: model.config.nFeats, nBlocks: model.config.nBlocks, nResblocks: model.config.nResblocks },
   };
-  if (options.resume) checkResumable(runFile, run);
+  if (options.resume) for (const note of checkResumable(runFile, run)) process.stdout.write(note + '\n');
+  if (!checkpointed) await checkReadable(dataset, options);
 
   const source = new TrainingSource({
     dataset,
@@ -187,17 +175,25 @@ export async function train(options: TrainOptions): Promise<void> {
   const drawCurve = () =>
     writeTrainingCurve(logFile, curveFile, `kdsr train stage ${options.stage}: ${role} n_feats ${model.config.nFeats}, n_blocks ${model.config.nBlocks}, n_resblocks ${model.config.nResblocks}, x${scale}, batch ${options.batch}, patch ${options.patch}`);
   let progress: Progress | null = null;
-  let interrupted = false;
-  const onInterrupt = () => {
-    interrupted = true;
-    progress?.log('interrupted: finishing this update and saving a checkpoint (press Ctrl-C again to quit at once)');
-    process.once('SIGINT', () => process.exit(130));
+  // Ctrl-C (SIGINT) and schedulers' or docker's SIGTERM: finish the update, save, exit 130 / 143.
+  let interrupted: NodeJS.Signals | null = null;
+  const exitCode = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? 143 : 130);
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    progress?.log(`interrupted (${signal}): finishing this update and saving a checkpoint (press Ctrl-C again to quit at once)`);
+    process.once(signal, () => process.exit(exitCode(signal)));
   };
   try {
-    if (options.resume) {
-      trainer.loadCheckpoint(base);
-      process.stdout.write(`resuming stage ${options.stage} from update ${trainer.updates} (${files.weights})\n`);
-    } else fs.writeFileSync(runFile, JSON.stringify(run, null, 2) + '\n');
+    if (checkpointed) {
+      const { weightsFileStale } = trainer.loadCheckpoint(base);
+      process.stdout.write(`resuming stage ${options.stage} from update ${trainer.updates} (${files.state})\n`);
+      // Entries after this update in the log are from the interrupted run, redone from here.
+      record({ type: 'resume', step: trainer.updates });
+      // Killed between the checkpoint and the weights file: bring the latter up to date.
+      if (weightsFileStale) trainer.saveCheckpoint(base);
+    } else if (options.resume) process.stdout.write(`no checkpoint in ${options.out} yet: starting stage ${options.stage} from update 0\n`);
+    // Records where the data is now (and, for runs of earlier versions, what it holds).
+    writeRunRecord(runFile, run);
     if (trainer.updates >= options.steps) {
       process.stdout.write(`already at update ${trainer.updates} of --steps ${options.steps}: nothing to do\n`);
       return;
@@ -232,16 +228,18 @@ export async function train(options: TrainOptions): Promise<void> {
       drawCurve();
     });
     process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
     while (trainer.updates < options.steps && !interrupted) {
       await trainer.step();
       if (trainer.updates % options.saveEvery === 0 || trainer.updates === options.steps || interrupted) trainer.saveCheckpoint(base);
     }
     if (interrupted) {
       progress.log(`stopped at update ${trainer.updates}; continue with the same command and --resume`);
-      process.exitCode = 130;
+      process.exitCode = exitCode(interrupted);
     }
   } finally {
     process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGTERM', onInterrupt);
     progress?.stop();
     await source.close();
     trainer.dispose();
@@ -249,4 +247,28 @@ export async function train(options: TrainOptions): Promise<void> {
     student?.dispose();
     for (const p of valPairs) p.lr.dispose();
   }
+}
+
+/**
+ * A new run first decodes every training image once: the unreadable ones are listed in
+ * `stage<k>.unreadable.txt` and skipped, and the run refuses to start when they are more than
+ * --max-unreadable of all (or all of them).
+ */
+async function checkReadable(dataset: Dataset, options: TrainOptions): Promise<void> {
+  const workers = options.workers ?? Math.max(1, os.cpus().length - 1);
+  const { report } = await withProgress('check images', (onProgress) => scanDataset(dataset, { workers, onProgress }));
+  const listFile = path.join(options.out, `stage${options.stage}.unreadable.txt`);
+  if (report.corrupt.length === 0) {
+    fs.rmSync(listFile, { force: true });
+    return;
+  }
+  writeFileAtomicSync(listFile, report.corrupt.map((c) => c.message).join('\n') + '\n');
+  const logFile = path.join(options.out, `stage${options.stage}.log.jsonl`);
+  fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), type: 'unreadable', count: report.corrupt.length, images: report.total, list: listFile }) + '\n');
+  const what = `${report.corrupt.length} of ${report.total} training images in ${options.data} are unreadable (listed in ${listFile})`;
+  if (report.valid === 0) throw new Error(`${what}: there is nothing to train on; check them with kdsr scan`);
+  const fraction = report.corrupt.length / report.total;
+  if (fraction > options.maxUnreadable)
+    throw new Error(`${what}: repair or remove them, or pass --max-unreadable ${Math.ceil(fraction * 100) / 100} to train on the others`);
+  process.stdout.write(`warning: ${what}; training on the other ${report.valid}\n`);
 }

@@ -1,11 +1,15 @@
 // `kdsr upscale`: images (or folders of images) through a student checkpoint with @kdsr/core's
 // tiled upscale. Alpha is kept apart and enlarged with the KDSR bicubic; 16-bit inputs give 16-bit
-// outputs where the format has them (PNG, TIFF).
-import * as fs from 'fs';
+// outputs where the format has them (PNG, TIFF). The SR image goes tile by tile into an 8/16-bit
+// canvas (memory: the input, a few tiles and the output's samples), which is written atomically.
+// Every input is tried: failures are reported and counted, and the run ends with a summary.
 import * as path from 'path';
-import { DEFAULT_MODEL, KdsrStudent, loadKdsrModel, upscale } from '@kdsr/core';
-import { bicubicKdsr, formatOfFile, IMAGE_EXTENSIONS, listImageFiles, readImage, writeImage } from '@kdsr/data';
-import { dispose } from '@kdsr/cuda';
+import { DEFAULT_MODEL, KdsrStudent, loadKdsrModel, upscaleImage } from '@kdsr/core';
+import { bicubicKdsr, decodeImageFile, formatOfFile, HostImage, ImageCanvas, imageToTensor, tensorToImage } from '@kdsr/data';
+import { makeDirectory, removeStaleTemporaryFiles, tidy } from '@kdsr/cuda';
+import { BatchReport } from '../batch-report';
+import { removingTemporariesOnSignal } from '../interrupt';
+import { outNamesFile, planOutputs } from '../output-plan';
 import { Progress } from '../progress';
 
 export interface UpscaleCommandOptions {
@@ -13,6 +17,8 @@ export interface UpscaleCommandOptions {
   model?: string;
   /** An image file (one input) or a folder; default: beside each input. */
   out?: string;
+  /** Replace existing outputs. */
+  overwrite: boolean;
   /** Tile size in LR pixels; 0 processes each image whole. */
   tile: number;
   tilePad: number;
@@ -20,26 +26,29 @@ export interface UpscaleCommandOptions {
   device: string;
 }
 
-/** Input files: files as given, folders expanded to their images (relative paths kept for the output). */
-async function inputFiles(inputs: readonly string[]): Promise<Array<{ file: string; rel: string }>> {
-  const out: Array<{ file: string; rel: string }> = [];
-  for (const input of inputs) {
-    if (!fs.existsSync(input)) throw new Error(`${input}: no such file or folder`);
-    if (fs.statSync(input).isDirectory()) {
-      const found = await listImageFiles(input);
-      if (found.length === 0) throw new Error(`${input}: no images in this folder`);
-      for (const rel of found) out.push({ file: path.join(input, rel), rel });
-    } else out.push({ file: input, rel: path.basename(input) });
+/** LR pixels of context for the bicubic (4 taps): enough for tiles to equal the whole image. */
+const BICUBIC_PAD = 4;
+
+/** The bicubic ×s of alpha's region (top, left, height, width) in LR pixels, from a crop with context. */
+function alphaRegion(alpha: HostImage, s: number, top: number, left: number, height: number, width: number): HostImage {
+  const y0 = Math.max(0, top - BICUBIC_PAD);
+  const x0 = Math.max(0, left - BICUBIC_PAD);
+  const y1 = Math.min(alpha.height, top + height + BICUBIC_PAD);
+  const x1 = Math.min(alpha.width, left + width + BICUBIC_PAD);
+  const data = new Float32Array((y1 - y0) * (x1 - x0));
+  for (let y = y0; y < y1; y++) data.set(alpha.data.subarray(y * alpha.width + x0, y * alpha.width + x1), (y - y0) * (x1 - x0));
+  const up = tidy(() => tensorToImage(bicubicKdsr(imageToTensor({ channels: 1, height: y1 - y0, width: x1 - x0, data }), s)));
+  const out = new Float32Array(s * s * height * width);
+  for (let y = 0; y < s * height; y++) {
+    const from = (s * (top - y0) + y) * up.width + s * (left - x0);
+    out.set(up.data.subarray(from, from + s * width), y * s * width);
   }
-  return out;
+  return { channels: 1, height: s * height, width: s * width, data: out };
 }
 
 export async function upscaleImages(inputs: readonly string[], options: UpscaleCommandOptions): Promise<void> {
-  const files = await inputFiles(inputs);
-  const toFile = options.out !== undefined && IMAGE_EXTENSIONS[path.extname(options.out).toLowerCase()] !== undefined;
-  if (toFile && files.length !== 1) throw new Error(`--out ${options.out} names one image but there are ${files.length} inputs; give a folder`);
   // A new --out with an extension that is no image format is a mistyped file name, not a folder.
-  if (options.out !== undefined && !toFile && path.extname(options.out) !== '' && !fs.existsSync(options.out)) formatOfFile(options.out);
+  if (options.out !== undefined && !outNamesFile(options.out) && path.extname(options.out) !== '') formatOfFile(options.out);
   const { model, info } = loadKdsrModel(options.model, { device: options.device });
   const modelName = options.model ?? `${DEFAULT_MODEL} (bundled default)`;
   if (!(model instanceof KdsrStudent)) {
@@ -47,43 +56,55 @@ export async function upscaleImages(inputs: readonly string[], options: UpscaleC
     throw new Error(`${modelName} is a stage-1 teacher: its encoder needs the HR image. Upscale with a stage-2 student checkpoint`);
   }
   const s = model.config.scale;
-  const destination = ({ file, rel }: { file: string; rel: string }) => {
-    if (toFile) return options.out!;
-    const name = `${rel.slice(0, rel.length - path.extname(rel).length)}_x${s}.png`;
-    return options.out !== undefined ? path.join(options.out, name) : path.join(path.dirname(file), path.basename(name));
-  };
-  process.stdout.write(`model ${modelName}: ${info.role} ${info.preset} x${s}${info.ema ? ' (EMA)' : ''}${info.step > 0 ? `, ${info.step.toLocaleString('en-US')} updates` : ''} on ${options.device}\n`);
-  const progress = new Progress('upscale [{bar}] {value}/{total} tiles | {file}', 1, 0, { file: '' });
+  const report = new BatchReport();
+  let progress: Progress | null = null;
   try {
-    for (const { file, rel } of files) {
-      const { image, alpha, info: imageInfo } = await readImage(file);
-      const target = destination({ file, rel });
-      const format = formatOfFile(target);
-      try {
-        const out = upscale(model, image, {
-          tile: options.tile === 0 ? Infinity : options.tile,
-          overlap: options.tilePad,
-          selfEnsemble: options.ensemble,
-          onProgress: (done, total) => {
-            progress.setTotal(total);
-            progress.update(done, { file: rel });
-          },
-        });
-        const alphaUp = alpha && format !== 'jpeg' ? bicubicKdsr(alpha, s) : null;
-        if (alpha && format === 'jpeg') progress.log(`${file}: alpha channel dropped (JPEG has none)`);
-        const bitDepth = imageInfo.bitDepth === 16 && (format === 'png' || format === 'tiff') ? 16 : 8;
-        try {
-          await writeImage(target, out, { bitDepth, alpha: alphaUp });
-        } finally {
-          dispose([out, alphaUp]);
-        }
-        progress.log(`${file} (${imageInfo.width}x${imageInfo.height}) -> ${target} (${s * imageInfo.width}x${s * imageInfo.height}${bitDepth === 16 ? ', 16-bit' : ''}${alphaUp ? ', alpha' : ''})`);
-      } finally {
-        dispose([image, alpha]);
-      }
+    const { outputs, skipped } = await planOutputs(inputs, { out: options.out, scale: s, overwrite: options.overwrite });
+    for (const dir of new Set(outputs.map((o) => path.dirname(o.target)))) {
+      makeDirectory(dir);
+      removeStaleTemporaryFiles(dir);
     }
+    process.stdout.write(`model ${modelName}: ${info.role} ${info.preset} x${s}${info.ema ? ' (EMA)' : ''}${info.step > 0 ? `, ${info.step.toLocaleString('en-US')} updates` : ''} on ${options.device}\n`);
+    if (skipped.length > 0) process.stdout.write(`skipped ${skipped.length} earlier output${skipped.length > 1 ? 's' : ''} (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''})\n`);
+    const bar = new Progress('upscale [{bar}] {value}/{total} tiles | {file}', 1, 0, { file: '' });
+    progress = bar;
+    for (const { file, rel, target } of outputs)
+      await report.item(
+        file,
+        async () => {
+          const { rgb, alpha, info: imageInfo } = await decodeImageFile(file);
+          if (imageInfo.frames > 1) bar.warn(`note: ${file} has ${imageInfo.frames} frames; only the first is upscaled`);
+          const format = formatOfFile(target);
+          const keepAlpha = alpha !== null && format !== 'jpeg';
+          if (alpha && !keepAlpha) bar.log(`${file}: alpha channel dropped (JPEG has none)`);
+          const bitDepth = imageInfo.bitDepth === 16 && (format === 'png' || format === 'tiff') ? 16 : 8;
+          const canvas = new ImageCanvas(s * rgb.width, s * rgb.height, keepAlpha ? 4 : 3, bitDepth);
+          upscaleImage(
+            model,
+            rgb,
+            (tile, top, left) => {
+              canvas.put(tile, top, left);
+              if (keepAlpha) canvas.put(alphaRegion(alpha, s, top / s, left / s, tile.height / s, tile.width / s), top, left, 3);
+            },
+            {
+              tile: options.tile === 0 ? Infinity : options.tile,
+              overlap: options.tilePad,
+              selfEnsemble: options.ensemble,
+              onProgress: (done, total) => {
+                bar.setTotal(total);
+                bar.update(done, { file: rel });
+              },
+            },
+          );
+          if (canvas.nonFinite > 0) throw new Error(`the model gave ${canvas.nonFinite} non-finite (NaN) values for ${file}; ${modelName} is broken (a diverged training run?)`);
+          await removingTemporariesOnSignal(() => canvas.write(target));
+          bar.log(`${file} (${rgb.width}x${rgb.height}) -> ${target} (${canvas.width}x${canvas.height}${bitDepth === 16 ? ', 16-bit' : ''}${keepAlpha ? ', alpha' : ''})`);
+        },
+        (line) => bar.warn(line),
+      );
   } finally {
-    progress.stop();
+    progress?.stop();
     model.dispose();
   }
+  process.stdout.write(report.summary('upscaled') + '\n');
 }

@@ -1,9 +1,12 @@
 // Checkpoints. Weights: one safetensors file with the original PyTorch key names (so the official
 // tools read it after a plain conversion) and metadata saying what it is. Training state: a sibling
-// '<name>.train.safetensors' holding the optimiser moments, EMA weights, the stage-2 teacher's
-// encoder and, in the metadata, step counts and the data source's position. Both are written
-// atomically (temporary file + rename); the state file first, and both carry the step, so a kill
-// between the two writes is detected on resume instead of silently mixing steps.
+// '<name>.train.safetensors' holding the trained weights again ('model.*'), the optimiser moments,
+// EMA weights, the stage-2 teacher's encoder and, in the metadata, step counts and the data
+// source's position. The state file alone is the checkpoint (one file, written atomically: a kill
+// leaves either the previous complete one or the new one); it is written first, then the weights
+// file is replaced by the same weights, so that '<name>.safetensors' is always the latest model
+// for inference. State files of earlier versions hold no 'model.*': their weights are read from
+// the weights file, which must then be from the same update.
 import * as fs from 'fs';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors, Tensor } from '@kdsr/cuda';
 import type { KdsrConfig } from '../models/config';
@@ -25,7 +28,7 @@ export interface CheckpointInfo {
   ema?: boolean;
 }
 
-/** '<base>.safetensors' and '<base>.train.safetensors' for a base path given with or without the extension. */
+/** '<base>.safetensors' (latest weights) and '<base>.train.safetensors' (the checkpoint) for a base path given with or without the extension. */
 export function checkpointPaths(base: string): { weights: string; state: string } {
   const stem = base.endsWith('.safetensors') ? base.slice(0, -'.safetensors'.length) : base;
   return { weights: `${stem}.safetensors`, state: `${stem}.train.safetensors` };
@@ -44,8 +47,11 @@ function encodeInfo(info: CheckpointInfo): Record<string, string> {
   };
 }
 
-function decodeInfo(metadata: Record<string, string>, source: string): CheckpointInfo {
-  if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: not a kdsr checkpoint (metadata format '${metadata.format ?? ''}'); PyTorch .pth files are imported with importTorchCheckpoint()`);
+export function decodeInfo(metadata: Record<string, string>, source: string): CheckpointInfo {
+  if (metadata.format === `${CHECKPOINT_FORMAT}-state`)
+    throw new Error(`${source} is a training state (for resuming a run), not a model; use the weights file beside it, ${checkpointPaths(source.replace(/\.train\.safetensors$/, '')).weights}`);
+  if (metadata.format !== CHECKPOINT_FORMAT)
+    throw new Error(`${source} is a safetensors file but not a kdsr checkpoint (no kdsr metadata); official PyTorch checkpoints (.pth) can be converted with \`kdsr convert\``);
   const stage = Number(metadata.stage);
   if (stage !== 1 && stage !== 2) throw new Error(`${source}: bad stage '${metadata.stage}'`);
   return {

@@ -2,10 +2,10 @@
 // shapes, convert official PyTorch checkpoints to our safetensors, and build the model a
 // checkpoint describes.
 import * as fs from 'fs';
-import { Tensor } from '@kdsr/cuda';
+import { readSafetensorsHeader, Tensor } from '@kdsr/cuda';
 import { DEFAULT_RGB_MEAN, KdsrConfig, PRESETS, PresetName } from '../models/config';
 import { KdsrStudent, KdsrTeacher } from '../models/kdsr';
-import { CheckpointInfo, loadWeights, ModelRole, readCheckpointInfo, saveWeights } from './checkpoint';
+import { CheckpointInfo, decodeInfo, loadWeights, ModelRole, saveWeights } from './checkpoint';
 import { resolveModel } from './bundled';
 import { HostTensor, readTorchStateDict } from './torch-import';
 
@@ -74,6 +74,7 @@ export function loadKdsrModel(checkpoint?: string, options: { device?: string } 
   const file = resolveModel(checkpoint);
   const device = options.device ?? 'cpu';
   if (!fs.existsSync(file)) throw new Error(`${file}: checkpoint not found`);
+  if (fs.statSync(file).isDirectory()) throw new Error(`${file} is a folder: give a checkpoint file (a kdsr .safetensors, or an official KDSR .pth)`);
   if (/\.(pt|pth)$/i.test(file)) {
     const { tensors } = readTorchStateDict(file);
     const { role, config, preset } = configFromTensors(tensors, file);
@@ -81,7 +82,13 @@ export function loadKdsrModel(checkpoint?: string, options: { device?: string } 
     model.loadStateDict(tensors, { source: file });
     return { model, info: { role, preset, config, stage: role === 'teacher' ? 1 : 2, step: 0 } };
   }
-  const info = readCheckpointInfo(file);
+  let header: ReturnType<typeof readSafetensorsHeader>;
+  try {
+    header = readSafetensorsHeader(file);
+  } catch {
+    throw new Error(`${file} is not a model checkpoint: expected a kdsr .safetensors file (from kdsr train or kdsr convert) or an official KDSR .pth`);
+  }
+  const info = decodeInfo(header.metadata, file);
   const model = buildModel(info.role, info.config, device);
   const { weights } = loadWeights(file, device);
   try {

@@ -1,4 +1,4 @@
-// Super-resolution of whole images with bounded memory. The degradation representation D is
+// Super-resolution of whole images with bounded memory: the output goes to a sink tile by tile. The degradation representation D is
 // computed once per image: the encoder runs on tiles extended by its receptive radius, and only
 // each tile's own pixels enter the pooled sum, so D equals the whole-image D (up to summation
 // order). The generator then runs tile by tile on tiles extended by `overlap` LR pixels, keeping
@@ -74,15 +74,16 @@ export function degradationRepresentation(model: KdsrStudent, image: HostImage, 
   return tidy(() => encoder.fromPooled(Tensor.fromArray(like.dtype === 'float64' ? pooled : Float32Array.from(pooled), [1, width4c], like)).idr);
 }
 
-function upscaleOnce(model: KdsrStudent, image: HostImage, options: UpscaleOptions, like: { device: string; dtype: 'float32' | 'float64' }, progress: () => void): HostImage {
+/** Receives the SR image region by region: `tile` goes to rows top.., columns left.. of the output. */
+export type TileSink = (tile: HostImage, top: number, left: number) => void;
+
+/** Runs the generator tile by tile over `image`, handing each tile's own output region to `sink`. */
+function generateTiles(model: KdsrStudent, image: HostImage, options: UpscaleOptions, like: { device: string; dtype: 'float32' | 'float64' }, sink: TileSink, progress: () => void): void {
   const s = model.config.scale;
   const tile = options.tile ?? 128;
   const overlap = options.overlap ?? 16;
-  if (!(tile >= 1)) throw new Error(`upscale: tile must be at least 1, got ${tile}`);
-  if (!(overlap >= 0 && Number.isInteger(overlap))) throw new Error(`upscale: overlap must be a non-negative integer, got ${overlap}`);
   const d = degradationRepresentation(model, image, tile, like, options.signal);
   try {
-    const out: HostImage = { channels: 3, height: s * image.height, width: s * image.width, data: new Float32Array(3 * s * s * image.height * image.width) };
     for (const [y0, y1] of spans(image.height, tile))
       for (const [x0, x1] of spans(image.width, tile)) {
         checkAborted(options.signal);
@@ -92,13 +93,53 @@ function upscaleOnce(model: KdsrStudent, image: HostImage, options: UpscaleOptio
         const ex1 = Math.min(image.width, x1 + overlap);
         const sr = tidy(() => model.G.forward(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like), d).toFloat32Array());
         const srTile: HostImage = { channels: 3, height: s * (ey1 - ey0), width: s * (ex1 - ex0), data: sr };
-        paste(out, srTile, s * (y0 - ey0), s * (x0 - ex0), s * (y1 - y0), s * (x1 - x0), s * y0, s * x0);
+        sink(crop(srTile, s * (y0 - ey0), s * (x0 - ex0), s * (y1 - y0), s * (x1 - x0)), s * y0, s * x0);
         progress();
       }
-    return out;
   } finally {
     d.dispose();
   }
+}
+
+function checkFinite(image: HostImage): void {
+  const i = image.data.findIndex((v) => !Number.isFinite(v));
+  if (i < 0) return;
+  const plane = image.height * image.width;
+  throw new Error(`upscale: the image has a non-finite value (${image.data[i]}) at channel ${Math.floor(i / plane)}, row ${Math.floor((i % plane) / image.width)}, column ${i % image.width}; the output would be NaN`);
+}
+
+/**
+ * Upscales one RGB image (3, H, W) in [0, 1] with the student network, handing the SR image to
+ * `sink` tile by tile: memory stays at a few tiles beyond the input, whatever the image size. The
+ * self-ensemble averages whole transformed images, so it holds a float copy of the output.
+ */
+export function upscaleImage(model: KdsrStudent, image: HostImage, sink: TileSink, options: UpscaleOptions = {}): void {
+  const tile = options.tile ?? 128;
+  const overlap = options.overlap ?? 16;
+  if (!(tile >= 1)) throw new Error(`upscale: tile must be at least 1, got ${tile}`);
+  if (!(overlap >= 0 && Number.isInteger(overlap))) throw new Error(`upscale: overlap must be a non-negative integer, got ${overlap}`);
+  if (image.channels !== 3) throw new Error(`upscale: image must have 3 channels, got ${image.channels}`);
+  checkFinite(image);
+  noGrad(() => {
+    const weight = model.G.head.at(0).weight.value;
+    const like = { device: weight.device, dtype: weight.dtype };
+    const transforms = options.selfEnsemble ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
+    const total = transforms.length * Math.ceil(image.height / tile) * Math.ceil(image.width / tile);
+    let done = 0;
+    const progress = () => options.onProgress?.(++done, total);
+    if (transforms.length === 1) return generateTiles(model, image, options, like, sink, progress);
+    const s = model.config.scale;
+    const sum: HostImage = { channels: 3, height: s * image.height, width: s * image.width, data: new Float32Array(3 * s * s * image.height * image.width) };
+    for (const t of transforms) {
+      const moved = dihedral(image, t);
+      const out: HostImage = { channels: 3, height: s * moved.height, width: s * moved.width, data: new Float32Array(sum.data.length) };
+      generateTiles(model, moved, options, like, (part, top, left) => paste(out, part, 0, 0, part.height, part.width, top, left), progress);
+      const back = inverseDihedral(out, t);
+      for (let i = 0; i < sum.data.length; i++) sum.data[i] += back.data[i];
+    }
+    for (let i = 0; i < sum.data.length; i++) sum.data[i] /= transforms.length;
+    for (const [y0, y1] of spans(sum.height, s * tile)) for (const [x0, x1] of spans(sum.width, s * tile)) sink(crop(sum, y0, x0, y1 - y0, x1 - x0), y0, x0);
+  });
 }
 
 /**
@@ -107,26 +148,19 @@ function upscaleOnce(model: KdsrStudent, image: HostImage, options: UpscaleOptio
  * when saving).
  */
 export function upscale(model: KdsrStudent, image: Tensor, options: UpscaleOptions = {}): Tensor {
-  return noGrad(() => {
-    const samples = toHost(image);
-    const weight = model.G.head.at(0).weight.value;
-    const like = { device: weight.device, dtype: weight.dtype };
-    const tile = options.tile ?? 128;
-    const transforms = options.selfEnsemble ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
-    const [, , height, width] = image.shape;
-    const total = samples.length * transforms.length * Math.ceil(height / tile) * Math.ceil(width / tile);
-    let done = 0;
-    const progress = () => options.onProgress?.(++done, total);
-    const s = model.config.scale;
-    const out = new Float32Array(samples.length * 3 * s * s * height * width);
-    samples.forEach((sample, b) => {
-      const sum = out.subarray((b * out.length) / samples.length, ((b + 1) * out.length) / samples.length);
-      for (const t of transforms) {
-        const sr = inverseDihedral(upscaleOnce(model, dihedral(sample, t), options, like, progress), t);
-        for (let i = 0; i < sum.length; i++) sum[i] += sr.data[i];
-      }
-      if (transforms.length > 1) for (let i = 0; i < sum.length; i++) sum[i] /= transforms.length;
+  const samples = toHost(image);
+  const tile = options.tile ?? 128;
+  const [, , height, width] = image.shape;
+  const perSample = (options.selfEnsemble ? 8 : 1) * Math.ceil(height / tile) * Math.ceil(width / tile);
+  const s = model.config.scale;
+  const plane = 3 * s * s * height * width;
+  const out = new Float32Array(samples.length * plane);
+  samples.forEach((sample, b) => {
+    const sr: HostImage = { channels: 3, height: s * height, width: s * width, data: out.subarray(b * plane, (b + 1) * plane) };
+    upscaleImage(model, sample, (part, top, left) => paste(sr, part, 0, 0, part.height, part.width, top, left), {
+      ...options,
+      onProgress: options.onProgress && ((done) => options.onProgress!(b * perSample + done, samples.length * perSample)),
     });
-    return Tensor.fromArray(out, [samples.length, 3, s * height, s * width], { device: image.device });
   });
+  return Tensor.fromArray(out, [samples.length, 3, s * height, s * width], { device: image.device });
 }

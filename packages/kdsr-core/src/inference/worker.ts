@@ -1,5 +1,5 @@
-// The worker-thread side of upscaleInWorker: loads the checkpoint, upscales, reports progress, and
-// stops between tiles when the main thread raises the shared abort flag.
+// The worker-thread side of upscaleInWorker: loads the checkpoint, upscales and reports progress
+// (an abort terminates the thread).
 import { parentPort, workerData } from 'worker_threads';
 import { Tensor } from '@kdsr/cuda';
 import { loadKdsrModel } from '../checkpoint/convert';
@@ -12,7 +12,6 @@ function post(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 }
 
 function run(request: WorkerRequest): void {
-  const flag = new Int32Array(request.abortFlag);
   const { model } = loadKdsrModel(request.checkpoint, { device: request.device });
   try {
     if (!(model instanceof KdsrStudent)) throw new Error(`${request.checkpoint}: a teacher checkpoint cannot upscale on its own (it needs the HR image); use a student checkpoint`);
@@ -22,12 +21,6 @@ function run(request: WorkerRequest): void {
       overlap: request.overlap,
       selfEnsemble: request.selfEnsemble,
       onProgress: (done, total) => post({ type: 'progress', done, total }),
-      signal: {
-        get aborted() {
-          return Atomics.load(flag, 0) === 1;
-        },
-        reason: new Error('upscale: aborted'),
-      },
     });
     const data = output.toFloat32Array();
     input.dispose();

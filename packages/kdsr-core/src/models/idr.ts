@@ -1,8 +1,9 @@
 // The generator's IDR blocks. IDR-DDC predicts one 3x3 depthwise kernel per sample and channel
 // from the degradation representation D (an MLP without biases) and applies it; IDR-DCRB is the
 // residual block h + conv1(leaky_relu(DDC(h, D))); IdrGroup chains the blocks (key `body.{i}`).
-import type { Tensor } from '@kdsr/cuda';
+import { Tensor, tidy } from '@kdsr/cuda';
 import * as F from '../autograd/functional';
+import { isGradEnabled } from '../autograd/graph';
 import { Initializer } from '../nn/init';
 import { Conv2d, LeakyReLU, Linear, Sequential } from '../nn/layers';
 import { Layer, Module } from '../nn/module';
@@ -58,7 +59,17 @@ export class IdrGroup extends Module {
 
   forward(h: Tensor, d: Tensor): Tensor {
     let x = h;
-    for (const block of this.body.layers) x = block.forward(x, d);
+    for (const block of this.body.layers) {
+      if (isGradEnabled()) {
+        x = block.forward(x, d);
+        continue;
+      }
+      // Inference keeps nothing for backward: free each block's intermediates and the previous
+      // block's output at once, so memory holds one block's features instead of all of them.
+      const input = x;
+      x = tidy(() => block.forward(input, d));
+      if (input !== h) input.dispose();
+    }
     return x;
   }
 }

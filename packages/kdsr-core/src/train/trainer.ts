@@ -7,9 +7,11 @@ import { DType, dispose, Tensor, tidy } from '@kdsr/cuda';
 import { backward } from '../autograd/backward';
 import { noGrad } from '../autograd/graph';
 import {
+  CheckpointInfo,
   checkpointPaths,
   loadTrainingState,
   loadWeights,
+  readCheckpointInfo,
   saveTrainingState,
   saveWeights,
 } from '../checkpoint/checkpoint';
@@ -84,6 +86,15 @@ export interface TrainerEvents {
 /** The dtype the model was built in (InitializerOptions.dtype). */
 function modelDtype(model: KdsrTeacher | KdsrStudent): DType {
   return model.G.head.at(0).weight.value.dtype;
+}
+
+/** Whether `file` is a readable weights file written at update `step`. */
+function weightsFileAt(file: string, step: number): boolean {
+  try {
+    return readCheckpointInfo(file).step === step;
+  } catch {
+    return false;
+  }
 }
 
 export class Trainer extends EventEmitter<TrainerEvents> {
@@ -188,11 +199,16 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
   }
 
-  /** Writes '<path>.safetensors' (weights, original key names) and '<path>.train.safetensors'. */
+  /**
+   * Writes the checkpoint '<path>.train.safetensors' (weights and the whole training state, one
+   * atomic file), then '<path>.safetensors' (the same weights, original key names, for inference).
+   */
   saveCheckpoint(path: string): void {
     const files = checkpointPaths(path);
     const { tensors, steps } = this.optimizer.state();
     const stateTensors = new Map<string, Tensor>();
+    const weights = this.model.stateDict();
+    for (const [k, t] of weights) stateTensors.set(`model.${k}`, t);
     for (const [k, t] of tensors) stateTensors.set(`adam.${k}`, t);
     if (this.ema) for (const [k, t] of this.ema.weights()) stateTensors.set(`ema.${k}`, t);
     if (this.stage === 2) for (const [k, t] of this.options.teacher.E.stateDict()) stateTensors.set(`teacher.E.${k}`, t);
@@ -201,40 +217,38 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       tensors: stateTensors,
       json: { stage: this.stage, optimizerSteps: steps, optimizer: this.optimizer.options, data: this.options.data.saveState() },
     });
-    saveWeights(files.weights, this.model.stateDict(), {
-      role: this.stage === 1 ? 'teacher' : 'student',
-      preset: this.options.preset ?? 'custom',
-      config: this.model.config,
-      stage: this.stage,
-      step: this.updates,
-    });
+    saveWeights(files.weights, weights, this.weightsInfo());
     this.emit('checkpoint', { step: this.updates, path: files.weights });
+  }
+
+  private weightsInfo(): CheckpointInfo {
+    return { role: this.stage === 1 ? 'teacher' : 'student', preset: this.options.preset ?? 'custom', config: this.model.config, stage: this.stage, step: this.updates };
   }
 
   /** Writes the trained weights alone (for inference or release); with ema, the averaged weights. */
   exportWeights(file: string, options: { ema?: boolean } = {}): void {
     if (options.ema && !this.ema) throw new Error('exportWeights: this trainer keeps no EMA (pass the ema option)');
-    saveWeights(file, options.ema ? this.ema!.weights() : this.model.stateDict(), {
-      role: this.stage === 1 ? 'teacher' : 'student',
-      preset: this.options.preset ?? 'custom',
-      config: this.model.config,
-      stage: this.stage,
-      step: this.updates,
-      ema: options.ema ?? false,
-    });
+    saveWeights(file, options.ema ? this.ema!.weights() : this.model.stateDict(), { ...this.weightsInfo(), ema: options.ema ?? false });
   }
 
-  /** Continues from a checkpoint written by saveCheckpoint into this trainer's (fresh) objects. */
-  loadCheckpoint(path: string): void {
+  /**
+   * Continues from a checkpoint written by saveCheckpoint into this trainer's (fresh) objects.
+   * Returns whether '<path>.safetensors' holds other weights than the checkpoint (a kill between
+   * the two writes): saveCheckpoint brings it up to date.
+   */
+  loadCheckpoint(path: string): { weightsFileStale: boolean } {
     const files = checkpointPaths(path);
     const device = this.trained[0]?.[1].value.device ?? 'cpu';
-    const { weights, info } = loadWeights(files.weights, device);
     const state = loadTrainingState(files.state, device);
+    const group = (prefix: string) => new Map([...state.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+    const own = group('model.');
+    // Earlier versions kept the weights in the weights file only.
+    const legacy = own.size === 0 ? loadWeights(files.weights, device) : null;
     try {
-      if (info.step !== state.step) throw new Error(`${files.weights} is from update ${info.step} but ${files.state} from update ${state.step} (interrupted while saving?)`);
-      if (info.stage !== this.stage) throw new Error(`${files.weights} is a stage-${info.stage} checkpoint; this trainer runs stage ${this.stage}`);
-      this.model.loadStateDict(weights, { source: files.weights });
-      const group = (prefix: string) => new Map([...state.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+      const stage = legacy ? legacy.info.stage : state.json.stage;
+      if (legacy && legacy.info.step !== state.step) throw new Error(`${files.weights} is from update ${legacy.info.step} but ${files.state} from update ${state.step} (interrupted while saving?)`);
+      if (stage !== this.stage) throw new Error(`${files.state} is a stage-${stage} checkpoint; this trainer runs stage ${this.stage}`);
+      this.model.loadStateDict(legacy ? legacy.weights : own, { source: legacy ? files.weights : files.state });
       this.optimizer.loadState(group('adam.'), state.json.optimizerSteps as Record<string, number>, files.state);
       if (this.ema) {
         // A run that switches EMA on when it resumes starts the average from the resumed weights.
@@ -246,8 +260,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       this.options.data.restoreState(state.json.data);
       this.updates = state.step;
     } finally {
-      dispose([...weights.values(), ...state.tensors.values()]);
+      dispose([...(legacy?.weights.values() ?? []), ...state.tensors.values()]);
     }
+    return { weightsFileStale: legacy === null && !weightsFileAt(files.weights, state.step) };
   }
 
   dispose(): void {

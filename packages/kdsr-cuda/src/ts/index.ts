@@ -10,6 +10,7 @@ export { opTable, opSpec } from './op-table';
 export type { OpSpec, OpGrad } from './op-table';
 export * from './engine';
 export * from './safetensors';
+export { makeDirectory, writeFileAtomic, writeFileAtomicSync, temporaryPath, removeTemporaryFiles, removeStaleTemporaryFiles } from './files';
 export { halfToFloat, bfloat16ToFloat, floatToHalf } from './float16';
 export * from './ops';
 export * as testing from './testing';

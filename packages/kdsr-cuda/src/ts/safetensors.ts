@@ -2,7 +2,7 @@
 // data_offsets; optional "__metadata__" string map), then the raw little-endian data.
 // Fixtures and checkpoints load straight into tensors; F16/BF16 are widened to float32.
 import * as fs from 'fs';
-import * as path from 'path';
+import { writeFileAtomicSync } from './files';
 import { Tensor } from './tensor';
 import { bfloat16ToFloat, floatToHalf, halfToFloat } from './float16';
 
@@ -172,10 +172,7 @@ export function saveSafetensorsBuffer(tensors: Map<string, Tensor> | Record<stri
   return Buffer.concat([length, Buffer.from(json, 'utf8'), ...chunks]);
 }
 
-/** Writes a safetensors file atomically: to a temporary file in the same folder, then renamed over the target. */
+/** Writes a safetensors file atomically: to a temporary file in the same folder, flushed, then renamed over the target. */
 export function saveSafetensors(file: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}, options: SaveOptions = {}): void {
-  const buffer = saveSafetensorsBuffer(tensors, metadata, options);
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(temporary, buffer);
-  fs.renameSync(temporary, file);
+  writeFileAtomicSync(file, saveSafetensorsBuffer(tensors, metadata, options));
 }

@@ -50,7 +50,7 @@ export function selectItems<D extends Dataset>(d: D, indices: readonly number[])
 /** Every image under an HR folder (recursive by default, filtered by extension). */
 export async function openHrFolder(root: string, options: ListOptions = {}): Promise<FolderDataset> {
   const files = await listImageFiles(root, options);
-  if (files.length === 0) throw new Error(`openHrFolder: no images under ${root}`);
+  if (files.length === 0) throw new Error(`no images in ${root} (looked for ${(options.extensions ?? Object.keys(IMAGE_EXTENSIONS)).join(', ')} files${options.recursive === false ? '' : ', in sub-folders too'})`);
   return { kind: 'folder', root, files };
 }
 

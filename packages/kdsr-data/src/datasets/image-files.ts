@@ -24,9 +24,11 @@ export async function listImageFiles(dir: string, options: ListOptions = {}): Pr
     }
     for (const e of entries) {
       const child = rel ? path.join(rel, e.name) : e.name;
-      if (e.isDirectory()) {
+      // A link counts as what it points to; a broken one as a file, so that reading it reports it.
+      const target = e.isSymbolicLink() ? await fs.stat(path.join(dir, child)).catch(() => null) : e;
+      if (target?.isDirectory()) {
         if (recursive) await walk(child);
-      } else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase())) out.push(child);
+      } else if ((target === null || target.isFile()) && extensions.has(path.extname(e.name).toLowerCase())) out.push(child);
     }
   }
   await walk('');

@@ -76,10 +76,16 @@ export class TrainingSource {
       }
       if (this.freshEpoch) {
         const stats = this.loader.stats();
+        const failed = stats?.failed.length ?? 0;
+        const tooSmall = stats?.skippedTooSmall ?? 0;
+        const hrPatch = this.identity.lrPatch * this.identity.scale;
+        // Name the real cause: unreadable images need repairing, small ones a smaller batch or patch.
+        if (failed === this.identity.items)
+          throw new Error(`no training image is readable (all ${failed}, e.g. ${stats!.failed[0].name}: ${stats!.failed[0].message}); check the images with kdsr scan`);
         throw new Error(
           `TrainingSource: epoch ${this.epoch} gave no complete batch of ${this.identity.batchSize} ` +
-            `(${stats?.skippedTooSmall ?? 0} draws too small for a ${this.identity.lrPatch * this.identity.scale}px HR patch, ` +
-            `${stats?.failed.length ?? 0} unreadable images of ${this.identity.items}); use a smaller batch or patch`,
+            `(${tooSmall} draws too small for a ${hrPatch}px HR patch, ${failed} unreadable images of ${this.identity.items}); ` +
+            (tooSmall > 0 ? 'use a smaller batch or patch' : 'use a smaller batch, or add readable images'),
         );
       }
       this.iterator = null;

@@ -1,9 +1,8 @@
 // Benchmark-set generation: HR folder -> LR images of every test setting, written deterministically.
 // Image i under setting j uses the Philox stream RandomStream(seed).fork(j).fork(i), so the output
 // depends only on (seed, settings, file list), never on processing order.
-import { promises as fs } from 'fs';
 import * as path from 'path';
-import { Tensor, tidy } from '@kdsr/cuda';
+import { Tensor, tidy, writeFileAtomicSync } from '@kdsr/cuda';
 import { listImageFiles } from '../datasets/image-files';
 import { cropToMultiple, HostImage } from '../image/host-image';
 import { decodeImageFile, writeImage } from '../image/io';
@@ -85,6 +84,6 @@ export async function generateBenchmarkSet(options: BenchmarkSetOptions): Promis
     images,
     folders: [...scales.map((s) => `HR_x${s}`), ...options.settings.map((s) => s.name)],
   };
-  await fs.writeFile(path.join(options.outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomicSync(path.join(options.outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }

@@ -3,8 +3,8 @@
 // returns the alpha channel separately and ignores embedded ICC profiles; every failure names the file.
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import sharp, { Metadata, OutputInfo } from 'sharp';
-import { Tensor } from '@kdsr/cuda';
+import sharp, { Metadata, OutputInfo, Sharp } from 'sharp';
+import { Tensor, writeFileAtomic } from '@kdsr/cuda';
 import { HostImage, hostImage, roundHalfEven, tensorToImage } from './host-image';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff';
@@ -30,6 +30,8 @@ export interface ImageInfo {
   bitDepth: 8 | 16;
   /** EXIF orientation tag (1 when absent); already applied to the pixels. */
   orientation: number;
+  /** Frames (animated WebP) or pages (TIFF) in the file; only the first is decoded. */
+  frames: number;
 }
 
 export interface DecodedImage {
@@ -95,7 +97,7 @@ export async function decodeRaw(buffer: Buffer | Uint8Array, source: string): Pr
     width,
     height,
     channels,
-    info: { source, format, width, height, channels: meta.channels ?? channels, bitDepth, orientation: meta.orientation ?? 1 },
+    info: { source, format, width, height, channels: meta.channels ?? channels, bitDepth, orientation: meta.orientation ?? 1, frames: meta.pages ?? 1 },
   };
 }
 
@@ -198,27 +200,39 @@ export async function encodeImage(image: HostImage | Tensor, format: ImageFormat
     for (let c = 0; c < img.channels; c++) samples[s++] = level(img.data[c * plane + p]);
     if (alpha) samples[s++] = level(alpha.data[p]);
   }
-  const grey = img.channels === 1;
-  const space = bitDepth === 16 ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
-  let pipeline = sharp(samples, { raw: { width: img.width, height: img.height, channels: channels as 1 | 2 | 3 | 4 } }).toColourspace(space);
+  return encoder({ samples, width: img.width, height: img.height, channels }, format, options).toBuffer();
+}
+
+/** Interleaved 8- or 16-bit samples (grey, grey + alpha, RGB or RGBA) ready for encoding. */
+export interface Samples {
+  samples: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** A sharp pipeline encoding `image` in `format` (bit depth from the sample type). */
+export function encoder(image: Samples, format: ImageFormat, options: Omit<EncodeOptions, 'alpha' | 'bitDepth'> = {}): Sharp {
+  const { samples, width, height, channels } = image;
+  const bits16 = samples instanceof Uint16Array;
+  if (bits16 && format !== 'png' && format !== 'tiff') throw new Error(`encodeImage: ${format} has no 16-bit mode (use png or tiff)`);
+  if (format === 'jpeg' && channels % 2 === 0) throw new Error('encodeImage: JPEG cannot hold an alpha channel');
+  const grey = channels <= 2;
+  const space = bits16 ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
+  // No pixel limit: the caller has the samples in memory already.
+  const pipeline = sharp(samples, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 }, limitInputPixels: false }).toColourspace(space);
   const quality = options.quality ?? 95;
   switch (format) {
     case 'png':
-      pipeline = pipeline.png(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {});
-      break;
+      return pipeline.png(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {});
     case 'jpeg':
-      if (alpha) throw new Error('encodeImage: JPEG cannot hold an alpha channel');
-      pipeline = pipeline.jpeg({ quality });
-      break;
+      return pipeline.jpeg({ quality });
     case 'webp':
-      pipeline = pipeline.webp(options.lossless ? { lossless: true } : { quality });
-      break;
+      return pipeline.webp(options.lossless ? { lossless: true } : { quality });
     case 'tiff':
       // sharp's TIFF default is JPEG compression (lossy, 8-bit): ask for lossless LZW.
-      pipeline = pipeline.tiff({ compression: 'lzw' });
-      break;
+      return pipeline.tiff({ compression: 'lzw' });
   }
-  return pipeline.toBuffer();
 }
 
 /** Format of a file name by its extension, or an error naming the file. */
@@ -228,7 +242,10 @@ export function formatOfFile(file: string): ImageFormat {
   return format;
 }
 
-/** Writes a (1, C, H, W) / (C, H, W) tensor or a host image; the format follows the extension. */
+/**
+ * Writes a (1, C, H, W) / (C, H, W) tensor or a host image; the format follows the extension. The
+ * file appears complete or not at all (written beside it under a temporary name, then renamed).
+ */
 export async function writeImage(file: string, image: HostImage | Tensor, options: EncodeOptions = {}): Promise<void> {
   const format = formatOfFile(file);
   let buffer: Buffer;
@@ -237,6 +254,5 @@ export async function writeImage(file: string, image: HostImage | Tensor, option
   } catch (error) {
     throw new Error(`Cannot write image ${file}: ${(error as Error).message}`);
   }
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, buffer);
+  await writeFileAtomic(file, (temporary) => fs.writeFile(temporary, buffer));
 }

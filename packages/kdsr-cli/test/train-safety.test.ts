@@ -1,0 +1,146 @@
+// Training runs that survive kills: a kill loop (SIGKILL and SIGTERM at random times, saves
+// included) must always resume and end bit-identical to an uninterrupted run; checkpoints of the
+// earlier two-file layout, with the data moved elsewhere, resume too; unreadable training images
+// are listed and stop a new run; a folder that cannot be created is a one-line error.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadSafetensors, saveSafetensors } from '@kdsr/cuda';
+import { readCheckpointInfo } from '@kdsr/core';
+import { bin, kdsr, kdsrOk, randomArray, scratchDir, tensorBytes, writeTestPng } from './helpers';
+
+const TINY = ['--n-feats', '8', '--n-blocks', '2', '--n-resblocks', '1', '--scale', '4', '--batch', '2', '--patch', '12', '--workers', '1', '--seed', '7'];
+const STEPS = 30;
+
+describe('kdsr train: nothing lost', () => {
+  let dir: string;
+  let cleanup: () => void;
+  const at = (...parts: string[]) => path.join(dir, ...parts);
+  const train = (out: string, steps: number, extra: string[] = []) => ['train', '--stage', '1', '--data', 'hr', '--out', out, ...TINY, '--steps', String(steps), '--save-every', '1', '--log-every', '1', ...extra];
+  const expectSameCheckpoint = (a: string, b: string) => {
+    for (const file of ['teacher.safetensors', 'teacher.train.safetensors']) {
+      const x = tensorBytes(at(a, file));
+      const y = tensorBytes(at(b, file));
+      expect([...y.keys()].sort()).toEqual([...x.keys()].sort());
+      for (const [name, bytes] of x) expect({ file, name, equal: bytes.equals(y.get(name)!) }).toEqual({ file, name, equal: true });
+    }
+  };
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = scratchDir());
+    for (let i = 0; i < 4; i++) await writeTestPng(at('hr', `im${i}.png`), 64, 64, i + 1);
+    kdsrOk(train('reference', STEPS), dir);
+  });
+  afterAll(() => cleanup());
+
+  test('a kill loop (SIGKILL and SIGTERM at random times, during saves too) always resumes and ends bit-identical to an uninterrupted run', async () => {
+    const started = Date.now();
+    kdsrOk(train('timing', 4), dir);
+    const runMs = Date.now() - started;
+    const delays = randomArray(40, 2024);
+    let kills = 0;
+    let graceful = 0;
+    for (let attempt = 0; ; attempt++) {
+      const resume = fs.existsSync(at('killed', 'stage1.run.json')) ? ['--resume'] : [];
+      const child = spawn(process.execPath, [bin, ...train('killed', STEPS, resume)], { cwd: dir });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const signal: NodeJS.Signals = attempt % 4 === 3 ? 'SIGTERM' : 'SIGKILL';
+      const timer = attempt < delays.length ? setTimeout(() => child.kill(signal), 0.8 * delays[attempt] * runMs) : null;
+      const [code, killedBy] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+      if (timer) clearTimeout(timer);
+      // Killed (by the signal, or SIGTERM handled: checkpoint and exit 143), or finished; never an error.
+      expect({ attempt, code, killedBy, stderr: code === 1 ? stderr : '' }).toEqual(expect.objectContaining({ attempt, stderr: '' }));
+      if (code === 143) {
+        graceful++;
+        expect(stdout).toMatch(/stopped at update \d+; continue with the same command and --resume/);
+      }
+      if (code !== 0) kills++;
+      else break;
+    }
+    expect(kills).toBeGreaterThanOrEqual(24);
+    expect(graceful).toBeGreaterThan(0);
+    expectSameCheckpoint('reference', 'killed');
+    expect(readCheckpointInfo(at('killed', 'teacher.safetensors')).step).toBe(STEPS);
+    expect(fs.readdirSync(at('killed')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 600_000);
+
+  test('SIGTERM saves a checkpoint and exits like Ctrl-C', async () => {
+    const child = spawn(process.execPath, [bin, ...train('term', 1000, ['--save-every', '1000'])], { cwd: dir });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      const before = stdout;
+      stdout += d;
+      if (/step 3\/1000/.test(stdout) && !/step 3\/1000/.test(before)) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(143);
+    const stopped = Number(/stopped at update (\d+)/.exec(stdout)![1]);
+    expect(stopped).toBeGreaterThanOrEqual(3);
+    expect(readCheckpointInfo(at('term', 'teacher.safetensors')).step).toBe(stopped);
+  });
+
+  test('a checkpoint whose weights file is older (killed between the two writes) resumes, and the weights file is brought up to date', () => {
+    kdsrOk(train('stale', 5), dir);
+    fs.copyFileSync(at('stale', 'teacher.safetensors'), at('teacher5.safetensors'));
+    kdsrOk(train('stale', 6, ['--resume']), dir);
+    fs.copyFileSync(at('teacher5.safetensors'), at('stale', 'teacher.safetensors'));
+    expect(kdsrOk(train('stale', 6, ['--resume']), dir)).toMatch(/resuming stage 1 from update 6/);
+    expect(readCheckpointInfo(at('stale', 'teacher.safetensors')).step).toBe(6);
+    expect(fs.readFileSync(at('stale', 'stage1.log.jsonl'), 'utf8')).toContain('"type":"resume","step":6}');
+    kdsrOk(train('stale', STEPS, ['--resume']), dir);
+    expectSameCheckpoint('reference', 'stale');
+  });
+
+  test('a run of the earlier two-file layout, its data moved elsewhere, resumes bit-exactly', () => {
+    kdsrOk(train('legacy', 6), dir);
+    // The earlier layout: weights only in teacher.safetensors; run.json with the data's absolute path and no content identity.
+    const state = at('legacy', 'teacher.train.safetensors');
+    const { tensors, metadata } = loadSafetensors(state);
+    saveSafetensors(state, new Map([...tensors].filter(([k]) => !k.startsWith('model.'))), metadata);
+    for (const t of tensors.values()) t.dispose();
+    const run = JSON.parse(fs.readFileSync(at('legacy', 'stage1.run.json'), 'utf8'));
+    delete run.dataset;
+    run.data = '/elsewhere/datasets/hr';
+    fs.writeFileSync(at('legacy', 'stage1.run.json'), JSON.stringify(run));
+    // A fresh clone: the run folder and the data at other paths.
+    fs.cpSync(at('legacy'), at('clone', 'models', 'legacy'), { recursive: true });
+    fs.cpSync(at('hr'), at('clone', 'data', 'hr'), { recursive: true });
+    const resumed = kdsrOk(['train', '--stage', '1', '--data', 'data/hr', '--out', 'models/legacy', ...TINY, '--steps', String(STEPS), '--save-every', '1', '--resume'], at('clone'));
+    expect(resumed).toContain('resuming stage 1 from update 6');
+    expect(resumed).toMatch(/note: the data is now \S*clone\/data\/hr \(the run started with \/elsewhere\/datasets\/hr\)/);
+    fs.cpSync(at('clone', 'models', 'legacy'), at('migrated'), { recursive: true });
+    expectSameCheckpoint('reference', 'migrated');
+    // Now recorded by content: other images are refused, wherever they are.
+    fs.rmSync(at('clone', 'data', 'hr', 'im3.png'));
+    const other = kdsr(['train', '--stage', '1', '--data', 'data/hr', '--out', 'models/legacy', ...TINY, '--steps', '20', '--resume'], at('clone'));
+    expect(other.stderr).toMatch(/cannot resume a different run .*\n\s+data: \S*data\/hr holds other images than the saved run's data \(4 images then, 3 now\)/);
+  });
+
+  test('unreadable training images are listed, and a new run refuses to start on too many of them', async () => {
+    fs.mkdirSync(at('mixed'));
+    for (let i = 0; i < 3; i++) fs.writeFileSync(at('mixed', `broken${i}.png`), Buffer.from('\x89PNG\r\n\x1a\nnot a PNG'));
+    await writeTestPng(at('mixed', 'good.png'), 64, 64, 5);
+    const args = (out: string, extra: string[] = []) => ['train', '--stage', '1', '--data', 'mixed', '--out', out, ...TINY, '--batch', '1', '--steps', '1', ...extra];
+    const refused = kdsr(args('mixed-out'), dir);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^kdsr: 3 of 4 training images in mixed are unreadable \(listed in mixed-out\/stage1\.unreadable\.txt\): repair or remove them, or pass --max-unreadable 0\.75 to train on the others\n$/);
+    const list = fs.readFileSync(at('mixed-out', 'stage1.unreadable.txt'), 'utf8').trim().split('\n');
+    expect(list).toHaveLength(3);
+    expect(list[0]).toMatch(/mixed\/broken0\.png/);
+    const accepted = kdsrOk(args('mixed-out', ['--max-unreadable', '0.75']), dir);
+    expect(accepted).toMatch(/warning: 3 of 4 training images in mixed are unreadable .*; training on the other 1/);
+    const log = fs.readFileSync(at('mixed-out', 'stage1.log.jsonl'), 'utf8');
+    expect(log).toMatch(/"type":"unreadable","count":3,"images":4/);
+    fs.rmSync(at('mixed', 'good.png'));
+    expect(kdsr(args('none-out', ['--max-unreadable', '1']), dir).stderr).toMatch(/^kdsr: 3 of 3 training images in mixed are unreadable .*: there is nothing to train on/);
+  });
+
+  test('an --out folder that cannot be created is a one-line error, not a hang', () => {
+    const r = kdsr(['train', '--stage', '1', '--data', 'hr', '--out', '/proc/kdsr-test/run', ...TINY, '--steps', '1'], dir, { timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('kdsr: Cannot create the folder /proc/kdsr-test: this file system does not allow new folders there\n');
+  });
+});
