@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Continues the training run of the bundled default model in models/training, exactly where its
-# committed checkpoint stopped: stage 1 (teacher) up to STAGE1_STEPS updates, then stage 2 (student,
-# with EMA) for as long as it is left running. Start it in the background, nice'd:
+# committed checkpoint stopped: stage 1 (teacher) up to STAGE1_STEPS updates unless stage 2 has
+# begun, then stage 2 (student, with EMA) for as long as it is left running. Start it in the
+# background, nice'd:
 #   nohup nice -n 10 tools/train-default-model.sh >> models/training/train.out 2>&1 &
 # Ctrl-C or SIGTERM saves a checkpoint and stops; run the script again to continue. Sizes were chosen
 # by the sweep in models/training/README.md. KDSR_BIN runs another build of the CLI (e.g. a copy
@@ -10,10 +11,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=models/training
 kdsr=(node "${KDSR_BIN:-packages/kdsr-cli/dist/bin.js}")
-stage1_steps=${STAGE1_STEPS:-1200}
 common=(--data ../shared/datasets/train --out "$out" --batch 16 --patch 48 --lr 2e-4 --lr-decay none
         --val ../shared/datasets/Set5/HR --val-every 200 --save-every 100 --log-every 10)
 
-resume() { [ -f "$out/$1.safetensors" ] && echo --resume || true; }
-"${kdsr[@]}" train --stage 1 "${common[@]}" --n-feats 32 --n-blocks 8 --n-resblocks 3 --steps "$stage1_steps" $(resume teacher)
-"${kdsr[@]}" train --stage 2 "${common[@]}" --steps "${STAGE2_STEPS:-200000}" --ema 0.999 $(resume student)
+if [ ! -f "$out/student.safetensors" ]; then
+  resume=(); [ -f "$out/teacher.safetensors" ] && resume=(--resume)
+  "${kdsr[@]}" train --stage 1 "${common[@]}" --n-feats 32 --n-blocks 8 --n-resblocks 3 --steps "${STAGE1_STEPS:-1200}" "${resume[@]}"
+  "${kdsr[@]}" train --stage 2 "${common[@]}" --steps "${STAGE2_STEPS:-200000}" --ema 0.999
+else
+  # Stage 2 distilled the teacher as it was when it began; the teacher is not trained further.
+  "${kdsr[@]}" train --stage 2 "${common[@]}" --steps "${STAGE2_STEPS:-200000}" --ema 0.999 --resume
+fi
