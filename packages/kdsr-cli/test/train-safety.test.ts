@@ -10,7 +10,8 @@ import { readCheckpointInfo } from '@kdsr/core';
 import { bin, kdsr, kdsrOk, randomArray, scratchDir, tensorBytes, writeTestPng } from './helpers';
 
 const TINY = ['--n-feats', '8', '--n-blocks', '2', '--n-resblocks', '1', '--scale', '4', '--batch', '2', '--patch', '12', '--workers', '1', '--seed', '7'];
-const STEPS = 30;
+const STEPS = 60;
+const MAX_KILLS = 40;
 
 describe('kdsr train: nothing lost', () => {
   let dir: string;
@@ -34,23 +35,28 @@ describe('kdsr train: nothing lost', () => {
   afterAll(() => cleanup());
 
   test('a kill loop (SIGKILL and SIGTERM at random times, during saves too) always resumes and ends bit-identical to an uninterrupted run', async () => {
-    const started = Date.now();
-    kdsrOk(train('timing', 4), dir);
-    const runMs = Date.now() - started;
-    const delays = randomArray(40, 2024);
+    // Kills come during start-up (a random delay after the start) or within milliseconds after the
+    // first or second update of an attempt is logged, which is when its checkpoint is being written.
+    const delays = randomArray(MAX_KILLS, 2024);
     let kills = 0;
     let graceful = 0;
     for (let attempt = 0; ; attempt++) {
       const resume = fs.existsSync(at('killed', 'stage1.run.json')) ? ['--resume'] : [];
       const child = spawn(process.execPath, [bin, ...train('killed', STEPS, resume)], { cwd: dir });
+      const signal: NodeJS.Signals = attempt % 4 === 3 ? 'SIGTERM' : 'SIGKILL';
+      const kill = () => child.kill(signal);
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
+      let timer: NodeJS.Timeout | undefined;
+      const afterUpdates = attempt % 3;
+      if (attempt < MAX_KILLS && afterUpdates === 0) timer = setTimeout(kill, delays[attempt] * 400);
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (attempt < MAX_KILLS && afterUpdates > 0 && timer === undefined && (stdout.match(/^step \d+\/\d+ /gm) ?? []).length >= afterUpdates) timer = setTimeout(kill, delays[attempt] * 20);
+      });
       child.stderr.on('data', (d) => (stderr += d));
-      const signal: NodeJS.Signals = attempt % 4 === 3 ? 'SIGTERM' : 'SIGKILL';
-      const timer = attempt < delays.length ? setTimeout(() => child.kill(signal), 0.8 * delays[attempt] * runMs) : null;
       const [code, killedBy] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       // Killed (by the signal, or SIGTERM handled: checkpoint and exit 143), or finished; never an error.
       expect({ attempt, code, killedBy, stderr: code === 1 ? stderr : '' }).toEqual(expect.objectContaining({ attempt, stderr: '' }));
       if (code === 143) {

@@ -70,18 +70,32 @@ describe.each([1, 2] as const)('stage %i kill-and-resume', (stage) => {
   });
 });
 
-test('a weights file and a state file from different updates are refused; so is a stage mismatch', async () => {
+test('the state file is the checkpoint: an older weights file beside it is reported; the earlier layout (weights only in the weights file) loads, and a mismatch in it is refused; so is a stage mismatch', async () => {
   const run = setup(1);
   await run.trainer.run(2);
   const base = path.join(dir, 'mixed');
   run.trainer.saveCheckpoint(base);
+  run.dispose();
   const files = checkpointPaths(base);
   const state = loadTrainingState(files.state);
+  // A kill between the two writes of update 3: the checkpoint is complete, the weights file behind.
   saveTrainingState(files.state, { ...state, step: 3 });
-  run.dispose();
   const fresh = setup(1);
-  expect(() => fresh.trainer.loadCheckpoint(base)).toThrow(/is from update 2 but .* from update 3 \(interrupted while saving\?\)/);
+  expect(fresh.trainer.loadCheckpoint(base)).toEqual({ weightsFileStale: true });
+  expect(fresh.trainer.updates).toBe(3);
   fresh.dispose();
+  // The earlier layout: no 'model.*' in the state file.
+  const legacyTensors = new Map([...state.tensors].filter(([k]) => !k.startsWith('model.')));
+  saveTrainingState(files.state, { ...state, tensors: legacyTensors });
+  const legacy = setup(1);
+  expect(legacy.trainer.loadCheckpoint(base)).toEqual({ weightsFileStale: false });
+  expect(legacy.trainer.updates).toBe(2);
+  legacy.dispose();
+  saveTrainingState(files.state, { ...state, tensors: legacyTensors, step: 3 });
+  const mismatch = setup(1);
+  expect(() => mismatch.trainer.loadCheckpoint(base)).toThrow(/is from update 2 but .* from update 3 \(interrupted while saving\?\)/);
+  mismatch.dispose();
+  for (const t of state.tensors.values()) t.dispose();
   const other = setup(2);
   await other.trainer.run(1);
   other.trainer.saveCheckpoint(path.join(dir, 'stage2'));
