@@ -17,7 +17,8 @@ export interface TrainingCurve {
 
 /**
  * The loss and validation points of a `stage<k>.log.jsonl`. A run killed after its last checkpoint
- * logged updates that its resumed run makes again: the later entry of a step wins.
+ * logged updates that its resumed run makes again: a `resume` entry at update n drops what was
+ * logged above n before it, and the later entry of a step wins.
  */
 export function readTrainingLog(logFile: string): TrainingCurve {
   const loss = new Map<number, number>();
@@ -32,6 +33,10 @@ export function readTrainingLog(logFile: string): TrainingCurve {
       continue; // a line cut short by a kill
     }
     if (typeof entry.step !== 'number') continue;
+    if (entry.type === 'resume') {
+      for (const points of [loss, psnr]) for (const step of [...points.keys()]) if (step > entry.step) points.delete(step);
+      continue;
+    }
     if (entry.type === 'progress' && typeof entry.losses?.total === 'number') loss.set(entry.step, entry.losses.total);
     if (entry.type === 'validation' && typeof entry.psnr === 'number') {
       psnr.set(entry.step, entry.psnr);

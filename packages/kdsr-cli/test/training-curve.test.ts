@@ -33,6 +33,19 @@ test('reads a resumed run: the later entry of a repeated step wins, a cut line i
   });
 });
 
+test('a resume entry drops what the interrupted run logged after its last checkpoint', () => {
+  const log = path.join(dir, 'resumed.log.jsonl');
+  const resume = JSON.stringify({ type: 'resume', step: 20 });
+  fs.writeFileSync(log, [progress(10, 0.2), progress(20, 0.1), progress(30, 0.09), validation(30, 25), progress(40, 0.08), resume, progress(30, 0.07)].join('\n') + '\n');
+  const curve = readTrainingLog(log);
+  expect(curve.loss.map((p) => [p.step, p.value])).toEqual([
+    [10, 0.2],
+    [20, 0.1],
+    [30, 0.07],
+  ]);
+  expect(curve.psnr).toEqual([]);
+});
+
 test('the SVG places each point by its step (x) and value (y, log scale for the loss)', () => {
   const loss = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ step: 100 * i, value: 0.1 / i }));
   const psnr = [

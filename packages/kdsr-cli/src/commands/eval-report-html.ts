@@ -101,7 +101,7 @@ figcaption { font-size: 13px; text-align: center; padding-top: 4px; }
 ${report.settings[0].images.length} images, LR seed ${report.seed}. PSNR/SSIM in the KDSR-classic convention (Y, ${report.scale} pixels shaved)
 and BasicSR's (Y, ${report.scale} pixels cropped); bicubic is KDSR-bicubic upsampling of the same LR image.</p>
 ${scoreTable(report)}
-<h2>Images under ${escape(shownSetting)}</h2>
+${report.failed.length > 0 ? `<p class="failed">Left out of the means (${report.failed.length}): ${report.failed.map((f) => `${escape(f.file)} (${escape(f.reason)})`).join('; ')}</p>\n` : ''}<h2>Images under ${escape(shownSetting)}</h2>
 ${rows.join('\n')}
 </body></html>
 `;
