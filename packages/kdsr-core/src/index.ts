@@ -22,6 +22,8 @@ export { Generator } from './models/generator';
 export { Encoder } from './models/encoder';
 export type { Idr } from './models/encoder';
 export { KdsrTeacher, KdsrStudent, studentFromTeacher } from './models/kdsr';
+export { UNetDiscriminatorSN, SNConv2d, DISCRIMINATOR_SLOPE } from './models/discriminator';
+export type { DiscriminatorOptions } from './models/discriminator';
 export type { KdsrOutput } from './models/kdsr';
 
 export { l1Loss, kdLoss, studentLosses, KD_TEMPERATURE, KD_WEIGHT } from './train/losses';
