@@ -17,8 +17,8 @@ export interface CheckpointInfo {
   /** 'M', 'L', 'GAN' or 'custom'. */
   preset: string;
   config: KdsrConfig;
-  /** 1 (teacher) or 2 (student). */
-  stage: 1 | 2;
+  /** 1 (teacher), 2 (student) or 3 (KDSR-GAN student). */
+  stage: 1 | 2 | 3;
   /** Updates made when it was written. */
   step: number;
   /** Whether the weights are the EMA average rather than the raw weights. */
@@ -47,7 +47,7 @@ function encodeInfo(info: CheckpointInfo): Record<string, string> {
 function decodeInfo(metadata: Record<string, string>, source: string): CheckpointInfo {
   if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: not a kdsr checkpoint (metadata format '${metadata.format ?? ''}'); PyTorch .pth files are imported with importTorchCheckpoint()`);
   const stage = Number(metadata.stage);
-  if (stage !== 1 && stage !== 2) throw new Error(`${source}: bad stage '${metadata.stage}'`);
+  if (stage !== 1 && stage !== 2 && stage !== 3) throw new Error(`${source}: bad stage '${metadata.stage}'`);
   return {
     role: metadata.role as ModelRole,
     preset: metadata.preset,
