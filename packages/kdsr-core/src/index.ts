@@ -39,6 +39,8 @@ export { Ema } from './train/ema';
 export { gradNorm } from './train/grad-norm';
 export type { Batch, DataSource } from './train/data-source';
 export { Trainer, NonFiniteError } from './train/trainer';
+export { GanTrainer, KDSR_GAN_WEIGHT, KDSR_GAN_EMA_DECAY } from './train/gan-trainer';
+export type { GanTrainerOptions, GanLosses, GanProgressEvent, GanTrainerEvents } from './train/gan-trainer';
 export type { TrainerOptions, ProgressEvent, ValidationEvent, StepLosses, TrainerEvents } from './train/trainer';
 
 export { checkpointPaths, saveWeights, loadWeights, readCheckpointInfo, CHECKPOINT_FORMAT } from './checkpoint/checkpoint';
