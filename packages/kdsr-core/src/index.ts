@@ -50,7 +50,7 @@ export type { ExportOptions } from './checkpoint/export';
 export { bundledModels, bundledModelsDir, resolveModel, DEFAULT_MODEL } from './checkpoint/bundled';
 export type { BundledModel } from './checkpoint/bundled';
 export { readTorchStateDict, torchStateDict } from './checkpoint/torch-import';
-export { loadVgg19Weights, VGG19_FILE, VGG19_URL } from './checkpoint/vgg-weights';
+export { loadVgg19, VGG19_FILE, VGG19_URL } from './checkpoint/vgg-weights';
 export { importTorchCheckpoint, loadKdsrModel, inferConfig } from './checkpoint/convert';
 export type { HostTensor, StateDictChoice } from './checkpoint/torch-import';
 

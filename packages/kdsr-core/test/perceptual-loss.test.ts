@@ -6,7 +6,7 @@ import * as path from 'path';
 import { saveSafetensors, Tensor, tidy } from '@kdsr/cuda';
 import { backward } from '../src/autograd/backward';
 import { setRequiresGrad } from '../src/autograd/graph';
-import { loadVgg19Weights } from '../src/checkpoint/vgg-weights';
+import { loadVgg19 } from '../src/checkpoint/vgg-weights';
 import { Vgg19, VGG19_WIDTHS } from '../src/models/vgg';
 import { Initializer } from '../src/nn/init';
 import { PERCEPTUAL_LAYERS, PerceptualLoss } from '../src/train/perceptual-loss';
@@ -66,30 +66,33 @@ describe('VGG19 perceptual loss', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-vgg-'));
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    test('a safetensors with torchvision keys (classifier included) loads every feature weight exactly', () => {
+    test('a safetensors with torchvision keys (classifier included) loads every feature weight exactly, widths read from the file', () => {
       const weights = fixtureGroup(FILE, 'percep.vgg.');
       const file = path.join(dir, 'vgg19.safetensors');
       const withClassifier = new Map(weights);
       withClassifier.set('classifier.0.weight', Tensor.fromArray(new Float32Array(6), [2, 3]));
       saveSafetensors(file, withClassifier);
-      const vgg = new Vgg19(WIDTHS, new Initializer({ seed: 3 }));
-      loadVgg19Weights(vgg, file);
+      const vgg = loadVgg19(file);
+      expect(vgg.widths).toEqual(WIDTHS);
       for (const [key, t] of vgg.stateDict()) expect({ key, equal: Array.from(t.toArray()) }).toEqual({ key, equal: Array.from(weights.get(key)!.toArray()) });
       vgg.dispose();
     });
 
-    test('a missing file, a foreign checkpoint and wrong widths fail with one line naming the file to get', () => {
-      const vgg = new Vgg19(WIDTHS, new Initializer({ seed: 3 }));
-      expect(() => loadVgg19Weights(vgg, path.join(dir, 'nope.pth'))).toThrow(
+    test('a missing file, a foreign checkpoint and an inconsistent VGG fail with one line naming the file to get', () => {
+      expect(() => loadVgg19(path.join(dir, 'nope.pth'))).toThrow(
         `VGG19 weights not found at ${path.join(dir, 'nope.pth')}: download torchvision's vgg19-dcbb9e9d.pth from https://download.pytorch.org/models/vgg19-dcbb9e9d.pth`,
       );
       // A KDSR checkpoint read through the .pth reader is not a VGG19.
-      expect(() => loadVgg19Weights(vgg, fixturePath('teacher_tiny.pth'))).toThrow(/teacher_tiny\.pth is not torchvision's VGG19: missing features\.0\.weight, .*get vgg19-dcbb9e9d\.pth/);
-      const full = new Vgg19(VGG19_WIDTHS.map((w) => w / 8), new Initializer({ seed: 3 }));
-      const file = path.join(dir, 'vgg19.safetensors');
-      expect(() => loadVgg19Weights(full, file)).toThrow(/vgg19\.safetensors: 'features\.0\.(weight|bias)' has shape \[4(,3,3,3)?\], the model expects \[8(,3,3,3)?\]/);
-      full.dispose();
-      vgg.dispose();
+      expect(() => loadVgg19(fixturePath('teacher_tiny.pth'))).toThrow(/teacher_tiny\.pth is not torchvision's VGG19: missing features\.0\.weight, .*get torchvision's vgg19-dcbb9e9d\.pth/);
+      const broken = new Map(fixtureGroup(FILE, 'percep.vgg.'));
+      broken.set('features.7.weight', Tensor.fromArray(new Float32Array(8 * 4 * 9), [8, 4, 3, 3]));
+      broken.delete('features.34.bias');
+      const file = path.join(dir, 'broken.safetensors');
+      saveSafetensors(file, broken);
+      expect(() => loadVgg19(file)).toThrow(/broken\.safetensors: missing keys features\.34\.bias \(get torchvision's vgg19-dcbb9e9d\.pth/);
+      broken.set('features.34.bias', fixtureTensor(FILE, 'percep.vgg.features.34.bias'));
+      saveSafetensors(file, broken);
+      expect(() => loadVgg19(file)).toThrow(/broken\.safetensors: 'features\.7\.weight' has shape \[8,4,3,3\], the model expects \[8,8,3,3\] \(get torchvision's/);
     });
   });
 });
