@@ -28,10 +28,20 @@ import { openDatasetPath } from '../dataset-path';
 import { writeTrainingCurve } from '../training-curve';
 
 export interface TrainOptions {
-  stage: 1 | 2;
+  stage: 1 | 2 | 3;
   data: string;
   out: string;
   teacher?: string;
+  /** Stage 3: the stage-2 student (default <out>/student.safetensors). */
+  student?: string;
+  /** Stage 3: torchvision VGG19 weights for the perceptual loss. */
+  vgg?: string;
+  /** Stage 3: initial discriminator weights (BasicSR net_d .pth or safetensors). */
+  dCheckpoint?: string;
+  /** Stage 3: discriminator learning rate (default 1e-4). */
+  dLr?: number;
+  /** Stage 3: weight of the generator's GAN loss (default 1). */
+  ganWeight?: number;
   preset?: PresetName;
   nFeats?: number;
   nBlocks?: number;
@@ -40,8 +50,10 @@ export interface TrainOptions {
   batch: number;
   patch: number;
   steps: number;
-  lr: number;
-  lrDecay: LrSchedule;
+  /** Default 2e-4 (stages 1, 2) or 1e-4 (stage 3). */
+  lr?: number;
+  /** Default step:125000:0.5 (stages 1, 2) or constant (stage 3). */
+  lrDecay?: LrSchedule;
   degradation: 'iso' | 'aniso';
   /** Training noise level N (σn ~ U(0, N)); default 0 for iso, 25 for aniso. */
   noise?: number;
@@ -106,10 +118,11 @@ function buildModels(options: TrainOptions): { teacher: KdsrTeacher; student?: K
   return { teacher: model, student: studentFromTeacher(model, { seed: options.seed, device: options.device }), preset: info.preset, teacherFile };
 }
 
-function checkResumable(file: string, run: RunDescription): void {
+/** Refuses to resume when what decides the batches and networks differs from the saved run. */
+export function checkResumable<R extends object>(file: string, run: R): void {
   if (!fs.existsSync(file)) throw new Error(`cannot resume: ${file} not found (it is written when a run starts)`);
-  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as RunDescription;
-  const differences = (Object.keys(run) as Array<keyof RunDescription>)
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as R;
+  const differences = (Object.keys(run) as Array<keyof R & string>)
     .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(run[k]))
     .map((k) => `${k}: ${JSON.stringify(saved[k])} in the saved run, ${JSON.stringify(run[k])} now`);
   if (differences.length > 0) throw new Error(`cannot resume a different run (${file}):\n  ${differences.join('\n  ')}`);
@@ -120,7 +133,7 @@ function formatProgress(e: ProgressEvent, steps: number): string {
   return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`;
 }
 
-export async function train(options: TrainOptions): Promise<void> {
+export async function train(options: TrainOptions & { stage: 1 | 2 }): Promise<void> {
   if (!options.val && (options.valEvery !== undefined || options.valSetting !== undefined)) throw new Error('--val-every and --val-setting need --val <HR folder>');
   fs.mkdirSync(options.out, { recursive: true });
   const role = options.stage === 1 ? 'teacher' : 'student';
@@ -168,8 +181,8 @@ export async function train(options: TrainOptions): Promise<void> {
     student,
     data: source,
     preset,
-    optimizer: { lr: options.lr, ...ADAM_BETAS_CLASSIC },
-    schedule: options.lrDecay,
+    optimizer: { lr: options.lr ?? 2e-4, ...ADAM_BETAS_CLASSIC },
+    schedule: options.lrDecay ?? { type: 'step', stepSize: 125_000, gamma: 0.5 },
     kd: { weight: options.kdWeight },
     warmupSteps: options.warmupSteps,
     ema: options.ema !== undefined ? { decay: options.ema } : undefined,
