@@ -165,6 +165,19 @@ describe('stage 3 (KDSR-GAN)', () => {
     }
   });
 
+  test('a non-finite loss stops the iteration before either update', async () => {
+    const lr = fixtureTensor(FILE, 'stage3.input.lr');
+    const poisoned = Float32Array.from(lr.toArray());
+    poisoned[5] = NaN;
+    const s = setup(new FixedSource(Tensor.fromArray(poisoned, lr.shape), fixtureTensor(FILE, 'stage3.input.gt')));
+    const trained = () => [...s.student.trainableParameters(), ...s.discriminator.trainableParameters()].map((p) => Float32Array.from(p.value.toArray()));
+    const before = trained();
+    await expect(s.trainer.step()).rejects.toThrow(/training diverged at update 1: the l1 loss is NaN/);
+    expect(trained()).toEqual(before);
+    expect(s.trainer.updates).toBe(0);
+    disposeAll(s);
+  });
+
   test('refuses to resume from a stage-2 checkpoint', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-gan-'));
     try {

@@ -123,8 +123,8 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
     };
   }
 
-  /** Step 2: the generator's losses and update; returns the SR (a constant now) for the discriminator step. */
-  private generatorStep(batch: Batch, lr: number): { sr: Tensor; losses: Omit<GanLosses, 'dReal' | 'dFake'>; norm: number } {
+  /** Step 2: the generator's losses and gradients; returns the SR (a constant now) for the discriminator step. */
+  private generatorPass(batch: Batch): { sr: Tensor; losses: Omit<GanLosses, 'dReal' | 'dFake'>; norm: number } {
     const o = this.options;
     return tidy(() => {
       const teacher = o.teacher;
@@ -140,14 +140,13 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
       finite(this.updates + 1, losses);
       const norm = gradNorm(this.generatorParams.map(([, p]) => p));
       if (!Number.isFinite(norm)) throw new NonFiniteError(this.updates + 1, 'the generator gradient norm', norm);
-      this.optimizer.step(lr);
       // A view without the graph: the discriminator step sees sr as a constant.
       return { sr: out.sr.reshape(out.sr.shape), losses, norm };
     });
   }
 
-  /** Step 3: real and fake passes, gradients summed, one update. */
-  private discriminatorStep(batch: Batch, sr: Tensor, lr: number): { dReal: number; dFake: number; norm: number } {
+  /** Step 3: real and fake passes, their gradients summed. */
+  private discriminatorPass(batch: Batch, sr: Tensor): { dReal: number; dFake: number; norm: number } {
     const d = this.options.discriminator;
     return tidy(() => {
       const real = F.bceWithLogits(d.forward(batch.hr, { training: true }), 1);
@@ -158,12 +157,16 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
       finite(this.updates + 1, losses);
       const norm = gradNorm(this.discriminatorParams.map(([, p]) => p));
       if (!Number.isFinite(norm)) throw new NonFiniteError(this.updates + 1, 'the discriminator gradient norm', norm);
-      this.discriminatorOptimizer.step(lr);
       return { ...losses, norm };
     });
   }
 
-  /** One iteration. Throws NonFiniteError when a loss or gradient norm is not finite. */
+  /**
+   * One iteration. Both updates are applied only after both passes: neither reads what the other
+   * updates (the discriminator pass sees the SR computed before the generator's update), so this is
+   * the recipe's order, and a non-finite loss or gradient norm (NonFiniteError) leaves every weight
+   * as it was.
+   */
   async step(): Promise<GanProgressEvent> {
     const started = performance.now();
     const batch = await this.options.data.nextBatch();
@@ -171,10 +174,11 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
     let sr: Tensor | null = null;
     let event: GanProgressEvent;
     try {
-      const g = this.generatorStep(batch, rates.generator);
+      const g = this.generatorPass(batch);
       sr = g.sr;
-      this.options.student.zeroGrad();
-      const d = this.discriminatorStep(batch, sr, rates.discriminator);
+      const d = this.discriminatorPass(batch, sr);
+      this.optimizer.step(rates.generator);
+      this.discriminatorOptimizer.step(rates.discriminator);
       this.ema.update();
       event = {
         step: this.updates + 1,
