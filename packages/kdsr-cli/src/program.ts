@@ -60,7 +60,11 @@ export function createProgram(): Command {
     .addOption(new Option('--steps <n>', 'total number of updates (a resumed run continues up to it)').argParser(positiveInt).default(500_000))
     .addOption(new Option('--lr <rate>', 'Adam learning rate (default 2e-4; stage 3: 1e-4)').argParser(positiveNumber))
     .addOption(new Option('--lr-decay <schedule>', 'none, step:<every>:<gamma> or multistep:<m1>,<m2>,...:<gamma> (default step:125000:0.5; stage 3: none)').argParser(lrDecay))
-    .addOption(new Option('--degradation <kind>', 'iso: isotropic Gaussian blur; aniso: anisotropic blur and noise').choices(['iso', 'aniso']).default('iso'))
+    .addOption(
+      new Option('--degradation <kind>', "iso: isotropic Gaussian blur; aniso: anisotropic blur and noise; realesrgan: Real-ESRGAN's second-order pipeline (KDSR-GAN)")
+        .choices(['iso', 'aniso', 'realesrgan'])
+        .default('iso'),
+    )
     .addOption(new Option('--noise <level>', 'training noise level N, noise sigma ~ U(0, N) (default 0 for iso, 25 for aniso)').argParser(nonNegativeNumber))
     .addOption(new Option('--kd-weight <w>', 'stage 2: weight of the distillation loss').argParser(nonNegativeNumber).default(1))
     .addOption(new Option('--warmup-steps <n>', 'stage 2: first updates with the distillation loss alone').argParser(nonNegativeInt).default(0))

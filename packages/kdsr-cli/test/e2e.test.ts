@@ -98,6 +98,24 @@ describe('kdsr end to end', () => {
     expect(kdsr(['train', '--stage', '3', '--out', 'gan-x', ...GAN, '--patch', '11', '--steps', '1'], dir).stderr).toMatch(/--patch 11 gives 44px HR patches; the discriminator needs a multiple of 8/);
   });
 
+  test('--degradation realesrgan: stage 1 resumes bit for bit, and stage 3 trains on second-order pairs', async () => {
+    for (let i = 0; i < 2; i++) await writeTestPng(at('hr-large', `im${i}.png`), 160, 168, 20 + i);
+    const REAL = ['--data', 'hr-large', '--degradation', 'realesrgan', '--batch', '2', '--patch', '24', '--workers', '1', '--seed', '3'];
+    const net = ['--n-feats', '8', '--n-blocks', '1', '--n-resblocks', '1', '--scale', '4'];
+    kdsrOk(['train', '--stage', '1', '--out', 'real-whole', ...REAL, ...net, '--steps', '2', '--save-every', '2'], dir);
+    kdsrOk(['train', '--stage', '1', '--out', 'real-parts', ...REAL, ...net, '--steps', '1', '--save-every', '1'], dir);
+    expect(kdsrOk(['train', '--stage', '1', '--out', 'real-parts', ...REAL, ...net, '--steps', '2', '--save-every', '1', '--resume'], dir)).toContain('realesrgan degradation');
+    for (const file of ['teacher.safetensors', 'teacher.train.safetensors']) {
+      const a = tensorBytes(at('real-whole', file));
+      const b = tensorBytes(at('real-parts', file));
+      for (const [name, bytes] of a) expect({ file, name, equal: bytes.equals(b.get(name)!) }).toEqual({ file, name, equal: true });
+    }
+    const gan = kdsrOk(['train', '--stage', '3', '--out', 'real-gan', ...REAL, '--vgg', 'vgg.safetensors', '--teacher', 'whole/teacher.safetensors', '--student', 'whole/student.safetensors', '--steps', '1', '--log-every', '1'], dir);
+    expect(gan).toMatch(/step 1\/1 {2}G \d+\.\d+ .* D real \d+\.\d+ fake \d+\.\d+/);
+    expect(kdsr(['train', '--stage', '1', '--out', 'real-x', ...REAL, ...net, '--patch', '16', '--steps', '1'], dir).stderr).toMatch(/--degradation realesrgan needs --patch 24 or more/);
+    expect(kdsr(['train', '--stage', '1', '--out', 'real-y', ...REAL, ...net, '--noise', '5', '--steps', '1'], dir).stderr).toMatch(/--noise is for --degradation iso\|aniso/);
+  });
+
   test('upscale: RGB, RGBA (alpha kept) and 16-bit PNGs come out 4x larger', async () => {
     const out = kdsrOk(['upscale', 'hr/im0.png', 'rgba.png', 'deep.png', '--model', 'whole/student.safetensors', '--out', 'up', '--tile', '32'], dir);
     expect(out).toContain('rgba.png (24x20) -> up/rgba_x4.png (96x80, alpha)');

@@ -5,7 +5,6 @@
 // <out>/gan.safetensors (+ .train.safetensors) and <out>/discriminator.safetensors (BasicSR keys,
 // usable as --d-checkpoint); stage3.run.json guards --resume as for the other stages.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { loadSafetensors, saveSafetensors } from '@kdsr/cuda';
 import {
@@ -23,10 +22,11 @@ import {
   UNetDiscriminatorSN,
   WeightValue,
 } from '@kdsr/core';
-import { ClassicSampler, TrainingSource } from '@kdsr/data';
+import type { TrainingSource } from '@kdsr/data';
 import { openDatasetPath } from '../dataset-path';
 import { Progress } from '../progress';
-import { checkResumable, TrainOptions } from './train';
+import { trainingSource } from '../training-data';
+import { checkResumable, TrainOptions, trainingNoise } from './train';
 
 /** The recipe's rates (degradation.md §4.3): 1e-4 for both networks, constant. */
 export const STAGE3_LR = 1e-4;
@@ -91,7 +91,7 @@ export async function trainGan(options: TrainOptions): Promise<void> {
       throw new Error(`${teacherFile} and ${studentFile} are different networks (${JSON.stringify(teacher.config)} vs ${JSON.stringify(student.config)})`);
     if (options.scale !== undefined && options.scale !== scale) throw new Error(`--scale ${options.scale} does not match the student's x${scale}`);
     if ((options.patch * scale) % 8 !== 0) throw new Error(`--patch ${options.patch} gives ${options.patch * scale}px HR patches; the discriminator needs a multiple of 8`);
-    const noise = options.noise ?? (options.degradation === 'aniso' ? 25 : 0);
+    const noise = trainingNoise(options);
     const run = {
       stage: 3,
       data: path.resolve(options.data),
@@ -111,16 +111,7 @@ export async function trainGan(options: TrainOptions): Promise<void> {
     discriminator = new UNetDiscriminatorSN(3, DISCRIMINATOR_FEATURES, new Initializer({ seed: options.seed, device: options.device }));
     if (options.dCheckpoint) discriminator.loadStateDict(discriminatorWeights(options.dCheckpoint), { source: options.dCheckpoint });
     perceptual = new PerceptualLoss(loadVgg19(options.vgg, { device: options.device }));
-    source = new TrainingSource({
-      dataset,
-      batchSize: options.batch,
-      lrPatch: options.patch,
-      scale,
-      seed: options.seed,
-      workers: options.workers ?? Math.max(1, os.cpus().length - 1),
-      sampler: new ClassicSampler({ blur: options.degradation, noiseLevel: noise }),
-      device: options.device,
-    });
+    source = trainingSource(dataset, scale, { ...options, noise });
     const d = discriminator;
     trainer = new GanTrainer({
       teacher,

@@ -5,7 +5,6 @@
 // checkpoint itself holds weights, Adam state and the data position, so a resumed run makes
 // exactly the updates of an uninterrupted one.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   ADAM_BETAS_CLASSIC,
@@ -21,11 +20,12 @@ import {
   studentFromTeacher,
   Trainer,
 } from '@kdsr/core';
-import { ClassicSampler, parseTestSettings, TrainingSource } from '@kdsr/data';
+import { parseTestSettings } from '@kdsr/data';
 import { meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
 import { Progress } from '../progress';
 import { openDatasetPath } from '../dataset-path';
 import { writeTrainingCurve } from '../training-curve';
+import { DegradationKind, trainingSource } from '../training-data';
 
 export interface TrainOptions {
   stage: 1 | 2 | 3;
@@ -54,8 +54,8 @@ export interface TrainOptions {
   lr?: number;
   /** Default step:125000:0.5 (stages 1, 2) or constant (stage 3). */
   lrDecay?: LrSchedule;
-  degradation: 'iso' | 'aniso';
-  /** Training noise level N (σn ~ U(0, N)); default 0 for iso, 25 for aniso. */
+  degradation: DegradationKind;
+  /** Training noise level N (σn ~ U(0, N)); default 0 for iso, 25 for aniso (not used by realesrgan). */
   noise?: number;
   kdWeight: number;
   warmupSteps: number;
@@ -82,14 +82,14 @@ interface RunDescription {
   batch: number;
   patch: number;
   seed: number;
-  degradation: 'iso' | 'aniso';
+  degradation: DegradationKind;
   noise: number;
   network: Pick<KdsrConfig, 'nFeats' | 'nBlocks' | 'nResblocks'>;
 }
 
 /** The default validation setting: the Gaussian8 middle (σ 2.6 at ×4, 1.3 at ×2) scaled to other factors, or KDSR-classic's anisotropic validation kernel with noise 10. */
-function defaultValSetting(degradation: 'iso' | 'aniso', scale: number): string {
-  return degradation === 'iso' ? `iso:${Number(Math.min(4, 0.65 * scale).toFixed(2))}` : 'aniso:4.0,1.5,120:10';
+function defaultValSetting(degradation: DegradationKind, scale: number): string {
+  return degradation === 'aniso' ? 'aniso:4.0,1.5,120:10' : `iso:${Number(Math.min(4, 0.65 * scale).toFixed(2))}`;
 }
 
 function buildModels(options: TrainOptions): { teacher: KdsrTeacher; student?: KdsrStudent; preset: string; teacherFile: string | null } {
@@ -128,6 +128,13 @@ export function checkResumable<R extends object>(file: string, run: R): void {
   if (differences.length > 0) throw new Error(`cannot resume a different run (${file}):\n  ${differences.join('\n  ')}`);
 }
 
+/** The classic degradation's noise level N; the second-order pipeline draws its own noise (--noise refused). */
+export function trainingNoise(options: TrainOptions): number {
+  if (options.degradation !== 'realesrgan') return options.noise ?? (options.degradation === 'aniso' ? 25 : 0);
+  if (options.noise !== undefined) throw new Error('--noise is for --degradation iso|aniso; realesrgan draws its own Gaussian / Poisson noise');
+  return 0;
+}
+
 function formatProgress(e: ProgressEvent, steps: number): string {
   const parts = e.losses.kd !== undefined ? ` (l1 ${e.losses.l1?.toFixed(5) ?? '-'}, kd ${e.losses.kd.toFixed(5)})` : '';
   return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`;
@@ -147,7 +154,7 @@ export async function train(options: TrainOptions & { stage: 1 | 2 }): Promise<v
   const { teacher, student, preset, teacherFile } = buildModels(options);
   const model = student ?? teacher;
   const scale = model.config.scale;
-  const noise = options.noise ?? (options.degradation === 'aniso' ? 25 : 0);
+  const noise = trainingNoise(options);
   const run: RunDescription = {
     stage: options.stage,
     data: path.resolve(options.data),
@@ -162,16 +169,7 @@ export async function train(options: TrainOptions & { stage: 1 | 2 }): Promise<v
   };
   if (options.resume) checkResumable(runFile, run);
 
-  const source = new TrainingSource({
-    dataset,
-    batchSize: options.batch,
-    lrPatch: options.patch,
-    scale,
-    seed: options.seed,
-    workers: options.workers ?? Math.max(1, os.cpus().length - 1),
-    sampler: new ClassicSampler({ blur: options.degradation, noiseLevel: noise }),
-    device: options.device,
-  });
+  const source = trainingSource(dataset, scale, { ...options, noise });
   const valSetting = options.val ? parseTestSettings(options.valSetting ?? defaultValSetting(options.degradation, scale), scale) : null;
   if (valSetting && valSetting.length !== 1) throw new Error(`--val-setting must name one setting, '${options.valSetting}' has ${valSetting.length}`);
   const valPairs = options.val && valSetting ? (await testPairs(options.val, valSetting, 0))[0] : [];
