@@ -10,6 +10,7 @@ import { makeBenchmark } from './commands/make-benchmark';
 import { packLmdb } from './commands/pack-lmdb';
 import { formatScanReport, scan } from './commands/scan';
 import { train, TrainOptions } from './commands/train';
+import { trainGan } from './commands/train-gan';
 import { upscaleImages } from './commands/upscale';
 import { collect, fraction, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, openUnitInterval, positiveInt, positiveNumber, subImages } from './options';
 
@@ -39,11 +40,16 @@ export function createProgram(): Command {
 
   program
     .command('train')
-    .description('train the teacher (stage 1) or distil the student from it (stage 2) on HR images with synthesised degradations')
-    .addOption(numberChoices(new Option('--stage <stage>', '1: teacher, 2: student'), [1, 2]).makeOptionMandatory())
+    .description('train the teacher (stage 1), distil the student from it (stage 2) or fine-tune the student as KDSR-GAN (stage 3) on HR images with synthesised degradations')
+    .addOption(numberChoices(new Option('--stage <stage>', '1: teacher, 2: student, 3: KDSR-GAN (student + discriminator)'), [1, 2, 3]).makeOptionMandatory())
     .requiredOption('--data <path>', 'training HR images: a folder, or an LMDB file from kdsr pack-lmdb')
     .requiredOption('--out <dir>', 'folder for checkpoints (teacher.safetensors / student.safetensors) and logs')
-    .option('--teacher <checkpoint>', 'stage 2: the trained teacher (default <out>/teacher.safetensors)')
+    .option('--teacher <checkpoint>', 'stages 2, 3: the trained teacher (default <out>/teacher.safetensors)')
+    .option('--student <checkpoint>', 'stage 3: the stage-2 student to fine-tune (default <out>/student.safetensors)')
+    .option('--vgg <weights>', "stage 3: torchvision's VGG19 weights (vgg19-dcbb9e9d.pth or a safetensors of it) for the perceptual loss")
+    .option('--d-checkpoint <file>', 'stage 3: start the discriminator from these weights (BasicSR net_d .pth, or discriminator.safetensors of a run)')
+    .addOption(new Option('--d-lr <rate>', 'stage 3: discriminator learning rate (default 1e-4)').argParser(positiveNumber))
+    .addOption(new Option('--gan-weight <w>', "stage 3: weight of the generator's GAN loss (default 1)").argParser(nonNegativeNumber))
     .addOption(new Option('--preset <name>', 'network size (default M)').choices(['M', 'L', 'GAN']))
     .addOption(new Option('--n-feats <n>', 'feature channels (overrides the preset)').argParser(positiveInt))
     .addOption(new Option('--n-blocks <n>', 'IDR-DCRB blocks of the generator (overrides the preset)').argParser(nonNegativeInt))
@@ -52,9 +58,13 @@ export function createProgram(): Command {
     .addOption(new Option('--batch <n>', 'batch size').argParser(positiveInt).default(16))
     .addOption(new Option('--patch <n>', 'LR patch size (HR patches are patch x scale)').argParser(positiveInt).default(48))
     .addOption(new Option('--steps <n>', 'total number of updates (a resumed run continues up to it)').argParser(positiveInt).default(500_000))
-    .addOption(new Option('--lr <rate>', 'Adam learning rate').argParser(positiveNumber).default(2e-4))
-    .addOption(new Option('--lr-decay <schedule>', 'none, step:<every>:<gamma> or multistep:<m1>,<m2>,...:<gamma>').argParser(lrDecay).default(lrDecay('step:125000:0.5'), 'step:125000:0.5'))
-    .addOption(new Option('--degradation <kind>', 'iso: isotropic Gaussian blur; aniso: anisotropic blur and noise').choices(['iso', 'aniso']).default('iso'))
+    .addOption(new Option('--lr <rate>', 'Adam learning rate (default 2e-4; stage 3: 1e-4)').argParser(positiveNumber))
+    .addOption(new Option('--lr-decay <schedule>', 'none, step:<every>:<gamma> or multistep:<m1>,<m2>,...:<gamma> (default step:125000:0.5; stage 3: none)').argParser(lrDecay))
+    .addOption(
+      new Option('--degradation <kind>', "iso: isotropic Gaussian blur; aniso: anisotropic blur and noise; realesrgan: Real-ESRGAN's second-order pipeline (KDSR-GAN)")
+        .choices(['iso', 'aniso', 'realesrgan'])
+        .default('iso'),
+    )
     .addOption(new Option('--noise <level>', 'training noise level N, noise sigma ~ U(0, N) (default 0 for iso, 25 for aniso)').argParser(nonNegativeNumber))
     .addOption(new Option('--kd-weight <w>', 'stage 2: weight of the distillation loss').argParser(nonNegativeNumber).default(1))
     .addOption(new Option('--warmup-steps <n>', 'stage 2: first updates with the distillation loss alone').argParser(nonNegativeInt).default(0))
@@ -67,10 +77,11 @@ export function createProgram(): Command {
     .addOption(deviceOption())
     .addOption(new Option('--seed <n>', 'seed of the weights, crops and degradations').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--workers <n>', 'image decoding threads (default: CPU count - 1)').argParser(positiveInt))
-    .addOption(new Option('--ema <decay>', 'also keep an exponential moving average of the weights (e.g. 0.999), saved with the checkpoint').argParser(openUnitInterval))
+    .addOption(new Option('--ema <decay>', 'also keep an exponential moving average of the weights (e.g. 0.999), saved with the checkpoint; stage 3 always keeps one (default 0.999)').argParser(openUnitInterval))
     .addOption(new Option('--max-unreadable <fraction>', 'start a new run even if up to this fraction of the training images is unreadable (they are skipped and listed)').argParser(fraction).default(0.01))
     .action(async (options: TrainOptions) => {
-      await train(options);
+      if (options.stage === 3) await trainGan(options);
+      else await train({ ...options, stage: options.stage });
     });
 
   tileOptions(

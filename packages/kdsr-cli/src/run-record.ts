@@ -9,22 +9,28 @@ import * as path from 'path';
 import { writeFileAtomicSync } from '@kdsr/cuda';
 import type { KdsrConfig } from '@kdsr/core';
 import { Dataset, datasetLength } from '@kdsr/data';
+import type { DegradationKind } from './training-data';
 
 export interface RunDescription {
-  stage: 1 | 2;
+  stage: 1 | 2 | 3;
   /** Where the data was when the run was last started (informative). */
   data: string;
   /** Content identity of the data. */
   dataset?: { images: number; digest: string };
-  /** The teacher file stage 2 started from (informative: the frozen encoder travels in the checkpoint). */
+  /** The teacher file stages 2 and 3 started from (informative: the frozen encoder travels in the checkpoint). */
   teacher: string | null;
+  /** Stage 3: the student, VGG19 and discriminator files it started from (informative, as the teacher). */
+  student?: string;
+  vgg?: string;
+  dCheckpoint?: string | null;
   scale: number;
   batch: number;
   patch: number;
   seed: number;
-  degradation: 'iso' | 'aniso';
+  degradation: DegradationKind;
   noise: number;
-  network: Pick<KdsrConfig, 'nFeats' | 'nBlocks' | 'nResblocks'>;
+  /** Stages 1 and 2 (stage 3 takes its networks from the checkpoints it starts from). */
+  network?: Pick<KdsrConfig, 'nFeats' | 'nBlocks' | 'nResblocks'>;
 }
 
 /** Image names and sizes of a folder, or the keys of an LMDB, hashed. */
@@ -40,7 +46,8 @@ export function datasetIdentity(dataset: Dataset): { images: number; digest: str
 export function checkResumable(file: string, run: RunDescription): string[] {
   if (!fs.existsSync(file)) throw new Error(`cannot resume: ${file} not found (it is written when a run starts)`);
   const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as RunDescription;
-  const strict = (Object.keys(run) as Array<keyof RunDescription>).filter((k) => k !== 'data' && k !== 'teacher' && (k !== 'dataset' || saved.dataset !== undefined));
+  const informative: Array<keyof RunDescription> = ['data', 'teacher', 'student', 'vgg', 'dCheckpoint'];
+  const strict = (Object.keys(run) as Array<keyof RunDescription>).filter((k) => !informative.includes(k) && (k !== 'dataset' || saved.dataset !== undefined));
   const differences = strict
     .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(run[k]))
     .map((k) =>

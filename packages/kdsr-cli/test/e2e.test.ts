@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
+import { saveSafetensors, testing } from '@kdsr/cuda';
 import { readCheckpointInfo } from '@kdsr/core';
 import { decodeImageFile, psnrKdsr } from '@kdsr/data';
 import { fixturesDir, kdsr, kdsrOk, scratchDir, tensorBytes, writeTestPng } from './helpers';
@@ -68,6 +69,51 @@ describe('kdsr end to end', () => {
     // The frozen teacher encoder travels with the training state.
     const teacher = tensorBytes(at('whole', 'teacher.safetensors'));
     expect(tensorBytes(at('whole', 'student.train.safetensors')).get('teacher.E.E.0.weight')!.equals(teacher.get('E.E.0.weight')!)).toBe(true);
+  });
+
+  test('stage 3 (KDSR-GAN) fine-tunes the student against a discriminator, resumes bit for bit, and restarts from its discriminator', () => {
+    // The fixtures' channel-reduced VGG19 in torchvision's layout stands in for vgg19-dcbb9e9d.pth.
+    saveSafetensors(at('vgg.safetensors'), testing.fixtureGroup('gan.safetensors', 'percep.vgg.'));
+    const GAN = ['--data', 'hr', '--vgg', 'vgg.safetensors', '--teacher', 'whole/teacher.safetensors', '--student', 'whole/student.safetensors', '--batch', '2', '--patch', '12', '--workers', '1', '--log-every', '1'];
+    const whole = kdsrOk(['train', '--stage', '3', '--out', 'gan-whole', ...GAN, '--steps', '2', '--save-every', '2'], dir);
+    expect(whole).toMatch(/step 2\/2 {2}G \d+\.\d+ \(l1 \d+\.\d+, percep \d+\.\d+, gan \d+\.\d+, kd \d+\.\d+\) {2}D real \d+\.\d+ fake \d+\.\d+/);
+    expect(readCheckpointInfo(at('gan-whole', 'gan.safetensors'))).toMatchObject({ role: 'student', stage: 3, step: 2, config: { nFeats: 8, nBlocks: 2, nResblocks: 1, scale: 4 } });
+    const state = tensorBytes(at('gan-whole', 'gan.train.safetensors'));
+    for (const key of ['adam_d.exp_avg.conv1.weight_orig', 'disc.conv1.weight_u', 'ema.G.head.0.weight', 'adam.exp_avg.G.head.0.weight', 'teacher.E.E.0.weight'])
+      expect({ key, saved: state.has(key) }).toEqual({ key, saved: true });
+
+    kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '1', '--save-every', '1'], dir);
+    expect(kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '2', '--save-every', '1', '--resume'], dir)).toContain('resuming stage 3 from iteration 1');
+    for (const file of ['gan.safetensors', 'gan.train.safetensors', 'discriminator.safetensors']) {
+      const a = tensorBytes(at('gan-whole', file));
+      const b = tensorBytes(at('gan-parts', file));
+      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+      for (const [name, bytes] of a) expect({ file, name, equal: bytes.equals(b.get(name)!) }).toEqual({ file, name, equal: true });
+    }
+
+    const restarted = kdsrOk(['train', '--stage', '3', '--out', 'gan-d', ...GAN, '--d-checkpoint', 'gan-whole/discriminator.safetensors', '--steps', '1'], dir);
+    expect(restarted).toContain('discriminator gan-whole/discriminator.safetensors');
+    expect(kdsr(['train', '--stage', '3', '--out', 'gan-x', ...GAN.filter((a) => a !== '--vgg' && a !== 'vgg.safetensors'), '--steps', '1'], dir).stderr).toMatch(/stage 3 needs VGG19 weights for the perceptual loss: pass --vgg vgg19-dcbb9e9d\.pth/);
+    expect(kdsr(['train', '--stage', '3', '--out', 'gan-x', ...GAN, '--vgg', 'missing.pth', '--steps', '1'], dir).stderr).toMatch(/VGG19 weights not found at missing\.pth: download torchvision's vgg19-dcbb9e9d\.pth from https:\/\/download\.pytorch\.org/);
+    expect(kdsr(['train', '--stage', '3', '--out', 'gan-x', ...GAN, '--patch', '11', '--steps', '1'], dir).stderr).toMatch(/--patch 11 gives 44px HR patches; the discriminator needs a multiple of 8/);
+  });
+
+  test('--degradation realesrgan: stage 1 resumes bit for bit, and stage 3 trains on second-order pairs', async () => {
+    for (let i = 0; i < 2; i++) await writeTestPng(at('hr-large', `im${i}.png`), 160, 168, 20 + i);
+    const REAL = ['--data', 'hr-large', '--degradation', 'realesrgan', '--batch', '2', '--patch', '24', '--workers', '1', '--seed', '3'];
+    const net = ['--n-feats', '8', '--n-blocks', '1', '--n-resblocks', '1', '--scale', '4'];
+    kdsrOk(['train', '--stage', '1', '--out', 'real-whole', ...REAL, ...net, '--steps', '2', '--save-every', '2'], dir);
+    kdsrOk(['train', '--stage', '1', '--out', 'real-parts', ...REAL, ...net, '--steps', '1', '--save-every', '1'], dir);
+    expect(kdsrOk(['train', '--stage', '1', '--out', 'real-parts', ...REAL, ...net, '--steps', '2', '--save-every', '1', '--resume'], dir)).toContain('realesrgan degradation');
+    for (const file of ['teacher.safetensors', 'teacher.train.safetensors']) {
+      const a = tensorBytes(at('real-whole', file));
+      const b = tensorBytes(at('real-parts', file));
+      for (const [name, bytes] of a) expect({ file, name, equal: bytes.equals(b.get(name)!) }).toEqual({ file, name, equal: true });
+    }
+    const gan = kdsrOk(['train', '--stage', '3', '--out', 'real-gan', ...REAL, '--vgg', 'vgg.safetensors', '--teacher', 'whole/teacher.safetensors', '--student', 'whole/student.safetensors', '--steps', '1', '--log-every', '1'], dir);
+    expect(gan).toMatch(/step 1\/1 {2}G \d+\.\d+ .* D real \d+\.\d+ fake \d+\.\d+/);
+    expect(kdsr(['train', '--stage', '1', '--out', 'real-x', ...REAL, ...net, '--patch', '16', '--steps', '1'], dir).stderr).toMatch(/--degradation realesrgan needs --patch 24 or more/);
+    expect(kdsr(['train', '--stage', '1', '--out', 'real-y', ...REAL, ...net, '--noise', '5', '--steps', '1'], dir).stderr).toMatch(/--noise is for --degradation iso\|aniso/);
   });
 
   test('upscale: RGB, RGBA (alpha kept) and 16-bit PNGs come out 4x larger', async () => {
@@ -149,7 +195,7 @@ describe('kdsr end to end', () => {
     fails(['upscale', 'hr', ...model, '--out', 'all.png'], /names one image but there are 4 inputs/);
     fails(['upscale', 'hr/im0.png', ...model, '--tile', 'big'], /option '--tile <n>' argument 'big' is invalid/);
     fails(['train', '--stage', '1', '--data', 'hr', '--out', 'o', '--batch', '0'], /option '--batch <n>' argument '0' is invalid\. Expected a positive integer/);
-    fails(['train', '--stage', '3', '--data', 'hr', '--out', 'o'], /option '--stage <stage>' argument '3' is invalid\. Allowed choices are 1, 2/);
+    fails(['train', '--stage', '4', '--data', 'hr', '--out', 'o'], /option '--stage <stage>' argument '4' is invalid\. Allowed choices are 1, 2, 3/);
     fails(['train', '--data', 'hr', '--out', 'o'], /required option '--stage <stage>' not specified/);
     fails(['train', '--stage', '1', '--data', 'hr', '--out', 'o', '--lr-decay', 'step:0:0.5'], /argument 'step:0:0\.5' is invalid/);
     fails(['train', '--stage', '1', '--data', 'nowhere', '--out', 'o'], /nowhere: no such folder or LMDB file/);

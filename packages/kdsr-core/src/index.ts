@@ -22,11 +22,16 @@ export { Generator } from './models/generator';
 export { Encoder } from './models/encoder';
 export type { Idr } from './models/encoder';
 export { KdsrTeacher, KdsrStudent, studentFromTeacher } from './models/kdsr';
+export { UNetDiscriminatorSN, SNConv2d, DISCRIMINATOR_SLOPE } from './models/discriminator';
+export type { DiscriminatorOptions } from './models/discriminator';
+export { Vgg19, VGG19_WIDTHS } from './models/vgg';
 export type { KdsrOutput } from './models/kdsr';
 
 export { l1Loss, kdLoss, studentLosses, KD_TEMPERATURE, KD_WEIGHT } from './train/losses';
 export type { KdOptions, StudentLosses } from './train/losses';
 export { Adam, ADAM_BETAS_CLASSIC, ADAM_BETAS_GAN } from './train/adam';
+export { PerceptualLoss, PERCEPTUAL_LAYERS, IMAGENET_MEAN, IMAGENET_STD } from './train/perceptual-loss';
+export type { PerceptualTerms } from './train/perceptual-loss';
 export type { AdamOptions } from './train/adam';
 export { learningRate, validateSchedule } from './train/schedule';
 export type { LrSchedule } from './train/schedule';
@@ -34,6 +39,8 @@ export { Ema } from './train/ema';
 export { gradNorm } from './train/grad-norm';
 export type { Batch, DataSource } from './train/data-source';
 export { Trainer, NonFiniteError } from './train/trainer';
+export { GanTrainer, KDSR_GAN_WEIGHT, KDSR_GAN_EMA_DECAY } from './train/gan-trainer';
+export type { GanTrainerOptions, GanLosses, GanProgressEvent, GanTrainerEvents } from './train/gan-trainer';
 export type { TrainerOptions, ProgressEvent, ValidationEvent, StepLosses, TrainerEvents } from './train/trainer';
 
 export { checkpointPaths, saveWeights, loadWeights, readCheckpointInfo, CHECKPOINT_FORMAT } from './checkpoint/checkpoint';
@@ -43,6 +50,7 @@ export type { ExportOptions } from './checkpoint/export';
 export { bundledModels, bundledModelsDir, resolveModel, DEFAULT_MODEL } from './checkpoint/bundled';
 export type { BundledModel } from './checkpoint/bundled';
 export { readTorchStateDict, torchStateDict } from './checkpoint/torch-import';
+export { loadVgg19, VGG19_FILE, VGG19_URL } from './checkpoint/vgg-weights';
 export { importTorchCheckpoint, loadKdsrModel, inferConfig } from './checkpoint/convert';
 export type { HostTensor, StateDictChoice } from './checkpoint/torch-import';
 

@@ -86,6 +86,23 @@ describe('autograd engine', () => {
     });
   });
 
+  test('the GAN ops (strided conv, spectral norm, up-sampling, max-pool, ReLU, BCE): gradients match finite differences', () => {
+    const x = f64([2, 2, 8, 8], 40);
+    const w = f64([3, 2, 4, 4], 41);
+    const u = f64([3], 42);
+    const v = f64([32], 43);
+    expectGradient(
+      ([input, weightOrig]) => {
+        // Eval mode: u and v are inputs, not functions of W, so finite differences see exactly the rule's constant-u, v gradient.
+        const { weight } = F.spectralNorm(weightOrig, u, v, false);
+        const h = F.leakyRelu(F.conv2d(input, weight, null, { stride: 2, padding: 1 }), 0.2); // (2,3,4,4)
+        const up = F.relu(F.upsampleBilinear2x(h)); // (2,3,8,8)
+        return F.add(F.bceWithLogits(F.maxPool2x2(up), 1), F.bceWithLogits(h, 0));
+      },
+      [x, w],
+    );
+  });
+
   test('the rule table covers exactly the differentiable ops of op-table.json (plus reshape)', () => {
     const table = cuda.opTable();
     const differentiable = Object.keys(table).filter((op) => table[op].grad !== null);

@@ -19,7 +19,7 @@ import { gradNorm } from '../src/train/grad-norm';
 import { learningRate } from '../src/train/schedule';
 import { NonFiniteError, Trainer } from '../src/train/trainer';
 import { SeededSource } from './fixed-source';
-import { expectClose, randomArray } from './helpers';
+import { expectClose, fixtureTensor, randomArray } from './helpers';
 
 const TINY = kdsrConfig('custom', { nFeats: 4, nBlocks: 1, nResblocks: 1, scale: 2 });
 
@@ -76,6 +76,35 @@ describe('Adam', () => {
     adam.dispose();
     a.dispose();
     b.dispose();
+  });
+});
+
+test("Adam with KDSR-GAN's betas and EMA 0.999 match gan.safetensors' op.adam / op.ema (eps added after the bias correction of sqrt(v))", () => {
+  const G = 'gan.safetensors';
+  tidy(() => {
+    const p = new Parameter(fixtureTensor(G, 'op.adam.param0').to('cpu'));
+    const adam = new Adam([['p', p]], { lr: 1e-3, ...ADAM_BETAS_GAN, eps: 1e-8 });
+    for (const k of [1, 2, 3]) {
+      p.accumulateGrad(fixtureTensor(G, `op.adam.grad${k}`).to('cpu'));
+      adam.step();
+      p.zeroGrad();
+      expectClose(p.value, fixtureTensor(G, `op.adam.param${k}`), 1e-5, `param${k}`);
+    }
+    const { tensors } = adam.state();
+    expectClose(tensors.get('exp_avg.p')!, fixtureTensor(G, 'op.adam.exp_avg'), 1e-5, 'exp_avg');
+    expectClose(tensors.get('exp_avg_sq.p')!, fixtureTensor(G, 'op.adam.exp_avg_sq'), 1e-5, 'exp_avg_sq');
+    adam.dispose();
+    p.dispose();
+
+    const w = new Parameter(fixtureTensor(G, 'op.ema.ema0').to('cpu'));
+    const ema = new Ema([['w', w]], 0.999);
+    for (const k of [1, 2, 3]) {
+      w.write(fixtureTensor(G, `op.ema.param${k}`).toArray() as Float32Array);
+      ema.update();
+      expectClose(ema.weights().get('w')!, fixtureTensor(G, `op.ema.ema${k}`), 1e-5, `ema${k}`);
+    }
+    ema.dispose();
+    w.dispose();
   });
 });
 

@@ -1,4 +1,4 @@
-import { fill, kdLoss, kdLossBackward, l1Loss, l1LossBackward, Tensor, tidy } from '../src/ts';
+import { bceWithLogits, bceWithLogitsBackward, fill, kdLoss, kdLossBackward, l1Loss, l1LossBackward, Tensor, tidy } from '../src/ts';
 import { expectGradClose, numericalVjp } from './gradcheck';
 import { expectClose, fixtureTensor, randomArray, randomTensor } from './helpers';
 
@@ -117,6 +117,42 @@ describe('kd_loss', () => {
       expect(() => kdLoss(s, randomTensor([2, 5], 2), 0.15)).toThrow('Error in kd_loss: student [2,4] and teacher [2,5] must have the same shape');
       expect(() => kdLoss(s, s, 0)).toThrow('Error in kd_loss: tau must be a positive number, got 0');
       expect(() => kdLoss(randomTensor([8], 1), randomTensor([8], 1), 1)).toThrow('Error in kd_loss: student must have rank 2, got shape [8]');
+    });
+  });
+});
+
+describe('bce_with_logits', () => {
+  const GAN = 'gan.safetensors';
+
+  test('matches the fixture losses and gradients for both targets, logits of +-25 and +-40 included', () => {
+    tidy(() => {
+      const logits = fixtureTensor(GAN, 'op.bce.logits');
+      const one = fill([1], 1, { dtype: 'float32' });
+      expectClose(bceWithLogits(logits, 1), fixtureTensor(GAN, 'op.bce.loss_real'), 1e-5, 'loss_real');
+      expectClose(bceWithLogits(logits, 0), fixtureTensor(GAN, 'op.bce.loss_fake'), 1e-5, 'loss_fake');
+      expectClose(bceWithLogitsBackward(one, logits, 1), fixtureTensor(GAN, 'op.bce.grad_real'), 1e-4, 'grad_real');
+      expectClose(bceWithLogitsBackward(one, logits, 0), fixtureTensor(GAN, 'op.bce.grad_fake'), 1e-4, 'grad_fake');
+    });
+  });
+
+  test.each([[[1], 1], [[3, 7], 0], [[2, 1, 4, 4], 0.3]] as Array<[number[], number]>)('closed form and finite differences for %j, target %d', (shape, target) => {
+    tidy(() => {
+      const x = randomTensor(shape, 21, 'float64', -4, 4);
+      const xv = x.toArray();
+      let sum = 0;
+      for (const v of xv) sum += -target * Math.log(1 / (1 + Math.exp(-v))) - (1 - target) * Math.log(1 - 1 / (1 + Math.exp(-v)));
+      expect(bceWithLogits(x, target).toArray()[0]).toBeCloseTo(sum / xv.length, 12);
+      const dloss = Tensor.fromArray([0.7], [1], { dtype: 'float64' });
+      const numerical = numericalVjp(([t]) => bceWithLogits(t, target), [x], 0, new Float64Array([0.7]));
+      expectGradClose(bceWithLogitsBackward(dloss, x, target), numerical, 1e-7, 'dx');
+    });
+  });
+
+  test('bad arguments throw clear errors', () => {
+    tidy(() => {
+      const x = randomTensor([2, 3], 22);
+      expect(() => bceWithLogits(x, 2)).toThrow('Error in bce_with_logits: target must be a number in [0, 1], got 2');
+      expect(() => bceWithLogitsBackward(randomTensor([2], 23), x, 1)).toThrow('Error in bce_with_logits_backward: dloss must hold one value, got shape [2]');
     });
   });
 });

@@ -22,18 +22,29 @@ import {
   Trainer,
 } from '@kdsr/core';
 import { makeDirectory, removeStaleTemporaryFiles, writeFileAtomicSync } from '@kdsr/cuda';
-import { ClassicSampler, Dataset, parseTestSettings, scanDataset, TrainingSource } from '@kdsr/data';
+import { Dataset, parseTestSettings, scanDataset } from '@kdsr/data';
 import { meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
 import { Progress, withProgress } from '../progress';
 import { openDatasetPath } from '../dataset-path';
 import { checkResumable, datasetIdentity, RunDescription, writeRunRecord } from '../run-record';
 import { writeTrainingCurve } from '../training-curve';
+import { DegradationKind, trainingSource } from '../training-data';
 
 export interface TrainOptions {
-  stage: 1 | 2;
+  stage: 1 | 2 | 3;
   data: string;
   out: string;
   teacher?: string;
+  /** Stage 3: the stage-2 student (default <out>/student.safetensors). */
+  student?: string;
+  /** Stage 3: torchvision VGG19 weights for the perceptual loss. */
+  vgg?: string;
+  /** Stage 3: initial discriminator weights (BasicSR net_d .pth or safetensors). */
+  dCheckpoint?: string;
+  /** Stage 3: discriminator learning rate (default 1e-4). */
+  dLr?: number;
+  /** Stage 3: weight of the generator's GAN loss (default 1). */
+  ganWeight?: number;
   preset?: PresetName;
   nFeats?: number;
   nBlocks?: number;
@@ -42,10 +53,12 @@ export interface TrainOptions {
   batch: number;
   patch: number;
   steps: number;
-  lr: number;
-  lrDecay: LrSchedule;
-  degradation: 'iso' | 'aniso';
-  /** Training noise level N (σn ~ U(0, N)); default 0 for iso, 25 for aniso. */
+  /** Default 2e-4 (stages 1, 2) or 1e-4 (stage 3). */
+  lr?: number;
+  /** Default step:125000:0.5 (stages 1, 2) or constant (stage 3). */
+  lrDecay?: LrSchedule;
+  degradation: DegradationKind;
+  /** Training noise level N (σn ~ U(0, N)); default 0 for iso, 25 for aniso (not used by realesrgan). */
   noise?: number;
   kdWeight: number;
   warmupSteps: number;
@@ -66,8 +79,8 @@ export interface TrainOptions {
 }
 
 /** The default validation setting: the Gaussian8 middle (σ 2.6 at ×4, 1.3 at ×2) scaled to other factors, or KDSR-classic's anisotropic validation kernel with noise 10. */
-function defaultValSetting(degradation: 'iso' | 'aniso', scale: number): string {
-  return degradation === 'iso' ? `iso:${Number(Math.min(4, 0.65 * scale).toFixed(2))}` : 'aniso:4.0,1.5,120:10';
+function defaultValSetting(degradation: DegradationKind, scale: number): string {
+  return degradation === 'aniso' ? 'aniso:4.0,1.5,120:10' : `iso:${Number(Math.min(4, 0.65 * scale).toFixed(2))}`;
 }
 
 function buildModels(options: TrainOptions): { teacher: KdsrTeacher; student?: KdsrStudent; preset: string; teacherFile: string | null } {
@@ -96,12 +109,19 @@ function buildModels(options: TrainOptions): { teacher: KdsrTeacher; student?: K
   return { teacher: model, student: studentFromTeacher(model, { seed: options.seed, device: options.device }), preset: info.preset, teacherFile };
 }
 
+/** The classic degradation's noise level N; the second-order pipeline draws its own noise (--noise refused). */
+export function trainingNoise(options: TrainOptions): number {
+  if (options.degradation !== 'realesrgan') return options.noise ?? (options.degradation === 'aniso' ? 25 : 0);
+  if (options.noise !== undefined) throw new Error('--noise is for --degradation iso|aniso; realesrgan draws its own Gaussian / Poisson noise');
+  return 0;
+}
+
 function formatProgress(e: ProgressEvent, steps: number): string {
   const parts = e.losses.kd !== undefined ? ` (l1 ${e.losses.l1?.toFixed(5) ?? '-'}, kd ${e.losses.kd.toFixed(5)})` : '';
   return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`;
 }
 
-export async function train(options: TrainOptions): Promise<void> {
+export async function train(options: TrainOptions & { stage: 1 | 2 }): Promise<void> {
   if (!options.val && (options.valEvery !== undefined || options.valSetting !== undefined)) throw new Error('--val-every and --val-setting need --val <HR folder>');
   makeDirectory(options.out);
   removeStaleTemporaryFiles(options.out);
@@ -120,7 +140,7 @@ export async function train(options: TrainOptions): Promise<void> {
   const { teacher, student, preset, teacherFile } = buildModels(options);
   const model = student ?? teacher;
   const scale = model.config.scale;
-  const noise = options.noise ?? (options.degradation === 'aniso' ? 25 : 0);
+  const noise = trainingNoise(options);
   const run: RunDescription = {
     stage: options.stage,
     data: path.resolve(options.data),
@@ -137,16 +157,7 @@ export async function train(options: TrainOptions): Promise<void> {
   if (options.resume) for (const note of checkResumable(runFile, run)) process.stdout.write(note + '\n');
   if (!checkpointed) await checkReadable(dataset, options);
 
-  const source = new TrainingSource({
-    dataset,
-    batchSize: options.batch,
-    lrPatch: options.patch,
-    scale,
-    seed: options.seed,
-    workers: options.workers ?? Math.max(1, os.cpus().length - 1),
-    sampler: new ClassicSampler({ blur: options.degradation, noiseLevel: noise }),
-    device: options.device,
-  });
+  const source = trainingSource(dataset, scale, { ...options, noise });
   const valSetting = options.val ? parseTestSettings(options.valSetting ?? defaultValSetting(options.degradation, scale), scale) : null;
   if (valSetting && valSetting.length !== 1) throw new Error(`--val-setting must name one setting, '${options.valSetting}' has ${valSetting.length}`);
   const valPairs = options.val && valSetting ? (await testPairs(options.val, valSetting, 0))[0] : [];
@@ -156,8 +167,8 @@ export async function train(options: TrainOptions): Promise<void> {
     student,
     data: source,
     preset,
-    optimizer: { lr: options.lr, ...ADAM_BETAS_CLASSIC },
-    schedule: options.lrDecay,
+    optimizer: { lr: options.lr ?? 2e-4, ...ADAM_BETAS_CLASSIC },
+    schedule: options.lrDecay ?? { type: 'step', stepSize: 125_000, gamma: 0.5 },
     kd: { weight: options.kdWeight },
     warmupSteps: options.warmupSteps,
     ema: options.ema !== undefined ? { decay: options.ema } : undefined,

@@ -10,8 +10,8 @@ function apply(op: string, inputs: Array<Tensor | null>, attrs: Record<string, u
   return output;
 }
 
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
-  return apply('conv2d', [x, weight, bias], {}, ops.conv2d(x, weight, bias));
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ops.Conv2dOptions = {}): Tensor {
+  return apply('conv2d', [x, weight, bias], { ...options }, ops.conv2d(x, weight, bias, options));
 }
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
@@ -26,6 +26,11 @@ export function dynDwconv(x: Tensor, kernels: Tensor, options: { padding?: 'zero
 
 export function leakyRelu(x: Tensor, negativeSlope = 0.1): Tensor {
   return apply('leaky_relu', [x], { negativeSlope }, ops.leakyRelu(x, negativeSlope));
+}
+
+/** max(x, 0), recorded as LeakyReLU with slope 0 (the same kernel and gradient). */
+export function relu(x: Tensor): Tensor {
+  return leakyRelu(x, 0);
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
@@ -69,6 +74,26 @@ export function globalAvgPool(x: Tensor): Tensor {
   return apply('global_avg_pool', [x], {}, ops.globalAvgPool(x));
 }
 
+/** Bilinear x2 up-sampling, align_corners = False. */
+export function upsampleBilinear2x(x: Tensor): Tensor {
+  return apply('upsample_bilinear2x', [x], {}, ops.upsampleBilinear2x(x));
+}
+
+/** 2x2 max-pooling, stride 2, floor mode. */
+export function maxPool2x2(x: Tensor): Tensor {
+  return apply('max_pool2x2', [x], {}, ops.maxPool2x2(x));
+}
+
+/**
+ * Spectral normalisation of weightOrig with power-iteration state (u, v): training mode runs one
+ * iteration. The returned weight carries the gradient (u', v' constant); the caller stores u', v'.
+ */
+export function spectralNorm(weightOrig: Tensor, u: Tensor, v: Tensor, training: boolean): ops.SpectralNormResult {
+  const r = ops.spectralNorm(weightOrig, u, v, { training });
+  record('spectral_norm', [weightOrig, u, v], { training, uNew: r.u, vNew: r.v }, r.weight);
+  return r;
+}
+
 export function channelAffine(x: Tensor, scaleBy: Tensor, shift: Tensor): Tensor {
   return apply('channel_affine', [x, scaleBy, shift], {}, ops.channelAffine(x, scaleBy, shift));
 }
@@ -81,6 +106,11 @@ export function l1Loss(a: Tensor, b: Tensor): Tensor {
 /** KL(softmax(teacher/tau) || softmax(student/tau)) summed over features, over the batch; the teacher is a constant. */
 export function kdLoss(student: Tensor, teacher: Tensor, tau: number): Tensor {
   return apply('kd_loss', [student, teacher], { tau }, ops.kdLoss(student, teacher, tau));
+}
+
+/** Binary cross-entropy with logits against a constant target (1 real, 0 fake), mean, shape [1]. */
+export function bceWithLogits(logits: Tensor, target: number): Tensor {
+  return apply('bce_with_logits', [logits], { target }, ops.bceWithLogits(logits, target));
 }
 
 export function softmax(x: Tensor): Tensor {

@@ -5,6 +5,7 @@
 // saves, `composite` rules are built from forward ops. Rules only compute; the engine (backward.ts)
 // checks counts and shapes and accumulates. test/autograd.test.ts checks this table against the op table.
 import {
+  bceWithLogitsBackward,
   channelAffineBackward,
   clampBackward,
   conv2dBackward,
@@ -15,6 +16,7 @@ import {
   leakyReluBackward,
   linearBackward,
   logSoftmaxBackward,
+  maxPool2x2Backward,
   mul,
   pixelShuffle,
   pixelUnshuffle,
@@ -25,7 +27,9 @@ import {
   sliceChannels,
   sliceChannelsBackward,
   softmaxBackward,
+  spectralNormBackward,
   Tensor,
+  upsampleBilinear2xBackward,
 } from '@kdsr/cuda';
 import type { GradNode } from './graph';
 
@@ -48,7 +52,8 @@ function transposed(m: Tensor): Tensor {
 export const gradRules: Readonly<Record<string, GradRule>> = {
   conv2d: (dy, node) => {
     const [needInput, needWeight, needBias] = node.needs;
-    const g = conv2dBackward(dy, input(node, 0), input(node, 1), { needInput, needWeight, needBias: needBias ?? false });
+    const { stride, padding } = attrs(node);
+    const g = conv2dBackward(dy, input(node, 0), input(node, 1), { stride, padding, needInput, needWeight, needBias: needBias ?? false });
     return [g.dx, g.dweight, g.dbias];
   },
 
@@ -84,6 +89,13 @@ export const gradRules: Readonly<Record<string, GradRule>> = {
   pixel_shuffle: (dy, node) => [pixelUnshuffle(dy, attrs(node).factor)],
   pixel_unshuffle: (dy, node) => [pixelShuffle(dy, attrs(node).factor)],
 
+  upsample_bilinear2x: (dy) => [upsampleBilinear2xBackward(dy)],
+  max_pool2x2: (dy, node) => [maxPool2x2Backward(dy, input(node, 0))],
+
+  // u' and v' (the forward's other outputs, kept in the node's attributes) are constants, as in
+  // PyTorch; the incoming u and v get no gradient.
+  spectral_norm: (dy, node) => [spectralNormBackward(dy, input(node, 0), attrs(node).uNew, attrs(node).vNew), null, null],
+
   global_avg_pool: (dy, node) => {
     const [, , height, width] = input(node, 0).shape;
     return [globalAvgPoolBackward(dy, height, width)];
@@ -102,6 +114,8 @@ export const gradRules: Readonly<Record<string, GradRule>> = {
 
   // The teacher side of the KD loss is a constant: no gradient.
   kd_loss: (dy, node) => [kdLossBackward(dy, input(node, 0), input(node, 1), attrs(node).tau), null],
+
+  bce_with_logits: (dy, node) => [bceWithLogitsBackward(dy, input(node, 0), attrs(node).target)],
 
   softmax: (dy, node) => [softmaxBackward(dy, node.output)],
   log_softmax: (dy, node) => [logSoftmaxBackward(dy, node.output)],

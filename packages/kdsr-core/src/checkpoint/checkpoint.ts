@@ -20,8 +20,8 @@ export interface CheckpointInfo {
   /** 'M', 'L', 'GAN' or 'custom'. */
   preset: string;
   config: KdsrConfig;
-  /** 1 (teacher) or 2 (student). */
-  stage: 1 | 2;
+  /** 1 (teacher), 2 (student) or 3 (KDSR-GAN student). */
+  stage: 1 | 2 | 3;
   /** Updates made when it was written. */
   step: number;
   /** Whether the weights are the EMA average rather than the raw weights. */
@@ -53,7 +53,7 @@ export function decodeInfo(metadata: Record<string, string>, source: string): Ch
   if (metadata.format !== CHECKPOINT_FORMAT)
     throw new Error(`${source} is a safetensors file but not a kdsr checkpoint (no kdsr metadata); official PyTorch checkpoints (.pth) can be converted with \`kdsr convert\``);
   const stage = Number(metadata.stage);
-  if (stage !== 1 && stage !== 2) throw new Error(`${source}: bad stage '${metadata.stage}'`);
+  if (stage !== 1 && stage !== 2 && stage !== 3) throw new Error(`${source}: bad stage '${metadata.stage}'`);
   return {
     role: metadata.role as ModelRole,
     preset: metadata.preset,

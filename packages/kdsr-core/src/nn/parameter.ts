@@ -37,6 +37,18 @@ export class Parameter implements GradSink {
     }
   }
 
+  /**
+   * Makes value the parameter's tensor (the old one is disposed): state updated by an op's output,
+   * such as spectral normalisation's power-iteration vectors, without a round trip through the host.
+   */
+  replace(value: Tensor): void {
+    if (value.shape.join(',') !== this.current.shape.join(',')) throw new Error(`Parameter.replace: shape [${value.shape}] for a parameter of shape [${this.current.shape}]`);
+    if (value === this.current) return;
+    this.current.dispose();
+    this.current = value;
+    this.attach(value);
+  }
+
   /** Overwrites the value's data in place (host data of the same length, converted to the value's dtype). */
   write(data: Float32Array | Float64Array): void {
     if (data.length !== this.current.size) throw new Error(`Parameter.write: ${data.length} values for shape [${this.current.shape}]`);

@@ -4,17 +4,28 @@
 // batch unless the sampler says perSample. The position {epoch, position, batches} is the whole
 // state: crops come from (seed, epoch, position) in the loader, and the degradation of batch b of
 // epoch e draws from RandomStream(seed).fork(e).fork(b), so a restored source hands out exactly the
-// batches the saved one would have.
+// batches the saved one would have. With `realesrgan`, HR-only batches get Real-ESRGAN's second-order
+// degradation instead (KDSR-GAN's stages): the loader's crop is degraded whole, then LR and HR are
+// cropped to the final patch (as the recipe degrades 400px crops into 256px pairs); the per-sample
+// kernels come from fork(0) of the batch's stream, the rest of the pipeline from fork(1). (The
+// training-pair pool of the recipe is not applied: its contents could not be restored on resume.)
 import { Tensor } from '@kdsr/cuda';
 import { ClassicSampler, degradeWithSampler } from '../degradation/samplers';
 import { RandomStream } from '../degradation/random-stream';
+import { KernelSamplerOptions, REALESRGAN_KERNELS, sampleKernels } from '../realesrgan/kernel-sampler';
+import { degradeSecondOrder, SecondOrderOptions } from '../realesrgan/second-order';
 import { datasetLength } from './dataset';
 import { Batch, LoaderOptions, PatchLoader } from './loader';
 
 /** The loader's options (`device` is where batches are stacked and degraded) and the degradation draws. */
 export interface TrainingSourceOptions extends Omit<LoaderOptions, 'degrade'> {
-  /** Degradation draws for HR-only datasets (required for them); paired datasets bring their LR. */
+  /** Degradation draws for HR-only datasets (this or realesrgan is required for them); paired datasets bring their LR. */
   sampler?: ClassicSampler;
+  /**
+   * Real-ESRGAN's second-order degradation for HR-only datasets: `options.scale` must equal scale and
+   * `options.gtSize` (the final HR patch) must not exceed the loader's lrPatch × scale crop.
+   */
+  realesrgan?: { options: SecondOrderOptions; kernels?: KernelSamplerOptions };
 }
 
 /** What identifies the stream a position belongs to; a state from another stream is refused. */
@@ -25,6 +36,8 @@ interface StreamIdentity {
   lrPatch: number;
   scale: number;
   repeat: number;
+  /** Present only for the second-order degradation (so classic positions keep their identity). */
+  secondOrderGt?: number;
 }
 
 export interface TrainingSourceState {
@@ -48,7 +61,12 @@ export class TrainingSource {
   private freshEpoch = false;
 
   constructor(private readonly options: TrainingSourceOptions) {
-    if (options.dataset.kind !== 'paired' && !options.sampler) throw new Error('TrainingSource: an HR-only dataset needs a degradation sampler');
+    if (options.dataset.kind !== 'paired' && !options.sampler && !options.realesrgan) throw new Error('TrainingSource: an HR-only dataset needs a degradation sampler');
+    const second = options.realesrgan?.options;
+    if (second && (second.scale !== options.scale || second.gtSize > options.lrPatch * options.scale))
+      throw new Error(
+        `TrainingSource: the second-order degradation needs scale ${options.scale} (got ${second.scale}) and a final HR patch of at most the ${options.lrPatch * options.scale}px crop (got ${second.gtSize})`,
+      );
     this.loader = new PatchLoader(options);
     this.identity = {
       seed: options.seed ?? 0,
@@ -57,6 +75,7 @@ export class TrainingSource {
       lrPatch: options.lrPatch,
       scale: options.scale,
       repeat: options.repeat ?? 1,
+      ...(second ? { secondOrderGt: second.gtSize } : {}),
     };
   }
 
@@ -99,6 +118,15 @@ export class TrainingSource {
   private finish(batch: Batch): { lr: Tensor; hr: Tensor } {
     if (batch.lr) return { lr: batch.lr, hr: batch.hr };
     const stream = new RandomStream(this.identity.seed).fork(this.epoch).fork(batch.index);
+    const second = this.options.realesrgan;
+    if (second) {
+      const kernelStream = stream.fork(0);
+      const draws = Array.from({ length: batch.hr.shape[0] }, () => sampleKernels(kernelStream, second.kernels ?? REALESRGAN_KERNELS));
+      const kernels = { k1: draws.map((d) => d.k1), k2: draws.map((d) => d.k2), sinc: draws.map((d) => d.sinc) };
+      const result = degradeSecondOrder(batch.hr, kernels, stream.fork(1), second.options);
+      batch.hr.dispose();
+      return { lr: result.lq, hr: result.gt };
+    }
     const result = degradeWithSampler(batch.hr, this.options.sampler!, stream, this.identity.scale);
     result.lrPrequant.dispose();
     if (result.hr !== batch.hr) batch.hr.dispose();

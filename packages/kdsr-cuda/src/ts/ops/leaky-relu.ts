@@ -12,3 +12,8 @@ export function leakyReluBackward(dy: Tensor, x: Tensor, negativeSlope = 0.1): T
   checkSameDevice('leaky_relu_backward', { dy, x });
   return runOp1('leaky_relu_backward', [dy, x], { negative_slope: negativeSlope });
 }
+
+/** max(x, 0): LeakyReLU with slope 0 (VGG's activation); its gradient is leakyReluBackward(dy, x, 0). */
+export function relu(x: Tensor): Tensor {
+  return leakyRelu(x, 0);
+}

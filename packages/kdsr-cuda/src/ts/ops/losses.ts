@@ -1,4 +1,4 @@
-// Training losses: L1 (reconstruction) and KDSR's distillation loss, each with its backward.
+// Training losses: L1 (reconstruction), KDSR's distillation loss and the GAN's binary cross-entropy, each with its backward.
 import { Tensor } from '../tensor';
 import { runOp, runOp1 } from './run';
 import { checkRank, checkSameDevice, checkSameShape, fail, shapeStr } from './checks';
@@ -49,4 +49,24 @@ export function kdLossBackward(dloss: Tensor, student: Tensor, teacher: Tensor, 
   checkKd(op, student, teacher, tau);
   checkSameDevice(op, { dloss, student, teacher });
   return runOp1(op, [dloss, student, teacher], { tau });
+}
+
+function checkTarget(op: string, target: number): void {
+  if (!(typeof target === 'number' && target >= 0 && target <= 1)) fail(op, `target must be a number in [0, 1], got ${target}`);
+}
+
+/** Binary cross-entropy with logits against a constant target (1 real, 0 fake), mean over all elements, shape [1]. */
+export function bceWithLogits(logits: Tensor, target: number): Tensor {
+  checkTarget('bce_with_logits', target);
+  if (logits.size === 0) fail('bce_with_logits', 'logits are empty');
+  return runOp1('bce_with_logits', [logits], { target });
+}
+
+/** Gradient of bceWithLogits: dloss * (sigmoid(logits) - target) / n. */
+export function bceWithLogitsBackward(dloss: Tensor, logits: Tensor, target: number): Tensor {
+  const op = 'bce_with_logits_backward';
+  checkLossGradient(op, dloss);
+  checkTarget(op, target);
+  checkSameDevice(op, { dloss, logits });
+  return runOp1(op, [dloss, logits], { target });
 }

@@ -1,7 +1,7 @@
 // conv2d and its backward on CUDA devices, through cuDNN (its own translation unit: cuDNN headers are
 // slow to compile and nothing else needs them).
 //
-// Stride 1, zero padding k/2, odd k, cross-correlation (CUDNN_CROSS_CORRELATION). For each shape and
+// Any stride and zero padding (conv2d_shape.h), cross-correlation (CUDNN_CROSS_CORRELATION). For each shape and
 // direction the algorithm is chosen once by cuDNN's own benchmark (cudnnFind*AlgorithmEx), preferring
 // deterministic algorithms, and cached with its workspace size; workspaces come from the caching
 // allocator. Math follows setCudaMath: TF32 tensor cores ('tf32', the default) or FMA only ('fp32').
@@ -16,7 +16,7 @@
 
 #include "../../core/backend.h"
 #include "../../cuda/cuda_common.h"
-#include "../common/checks.h"
+#include "conv2d_shape.h"
 
 namespace kdsr {
 namespace {
@@ -70,9 +70,9 @@ struct FilterDesc {
 
 struct ConvDesc {
   cudnnConvolutionDescriptor_t d = nullptr;
-  ConvDesc(int pad, cudnnMathType_t math, const std::string& op) {
+  ConvDesc(int pad, int stride, cudnnMathType_t math, const std::string& op) {
     cudnnCheck(cudnnCreateConvolutionDescriptor(&d), op);
-    cudnnCheck(cudnnSetConvolution2dDescriptor(d, pad, pad, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), op);
+    cudnnCheck(cudnnSetConvolution2dDescriptor(d, pad, pad, stride, stride, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), op);
     cudnnCheck(cudnnSetConvolutionMathType(d, math), op);
   }
   ~ConvDesc() { cudnnDestroyConvolutionDescriptor(d); }
@@ -80,7 +80,7 @@ struct ConvDesc {
 
 // Everything the choice of algorithm depends on.
 enum class Direction { Forward, BackwardData, BackwardFilter };
-using ShapeKey = std::tuple<int, Direction, CudaMath, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+using ShapeKey = std::tuple<int, Direction, CudaMath, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
 
 struct Choice {
   int algo;
@@ -116,16 +116,11 @@ Tensor benchmark_workspace(const Device& device) {
 }
 
 struct Conv {
-  int B, Cin, H, W, Cout, k;
-  Conv(const std::string& op, const Tensor& x, const Tensor& weight) {
-    check_rank(op, x, 4, "x");
-    check_rank(op, weight, 4, "weight");
-    KDSR_CHECK(weight.dim(1) == x.dim(1) && weight.dim(2) == weight.dim(3) && weight.dim(2) % 2 == 1, op, "weight ", shape_str(weight.shape()),
-               " must be (Cout, Cin, k, k) with odd k for x ", shape_str(x.shape()));
-    B = static_cast<int>(x.dim(0)), Cin = static_cast<int>(x.dim(1)), H = static_cast<int>(x.dim(2)), W = static_cast<int>(x.dim(3));
-    Cout = static_cast<int>(weight.dim(0)), k = static_cast<int>(weight.dim(2));
-  }
-  ShapeKey key(int device, Direction dir) const { return ShapeKey{device, dir, cuda_math(), B, Cin, H, W, Cout, k}; }
+  int B, Cin, H, W, Cout, k, stride, pad, OH, OW;
+  explicit Conv(const Conv2dShape& s)
+      : B(static_cast<int>(s.batch)), Cin(static_cast<int>(s.cin)), H(static_cast<int>(s.h)), W(static_cast<int>(s.w)), Cout(static_cast<int>(s.cout)),
+        k(static_cast<int>(s.k)), stride(static_cast<int>(s.stride)), pad(static_cast<int>(s.pad)), OH(static_cast<int>(s.oh)), OW(static_cast<int>(s.ow)) {}
+  ShapeKey key(int device, Direction dir) const { return ShapeKey{device, dir, cuda_math(), B, Cin, H, W, Cout, k, stride, pad}; }
 };
 
 // The cached choice for this shape and direction, benchmarking on the call's own buffers the first time.
@@ -152,16 +147,15 @@ Tensors conv2d_forward_cudnn(const Tensors& in, const Attrs& attrs) {
   const Tensor& x = in[0];
   const Tensor& weight = in[1];
   const Tensor bias = in.size() == 3 ? in[2] : Tensor();
-  Conv c(op, x, weight);
-  if (bias.defined()) KDSR_CHECK(bias.rank() == 1 && bias.dim(0) == c.Cout, op, "bias must have shape [", c.Cout, "], got ", shape_str(bias.shape()));
-  Tensor y = Tensor::empty({c.B, c.Cout, c.H, c.W}, DType::F32, x.device());
+  Conv c(conv2d_shape(attrs, x, weight, bias));
+  Tensor y = Tensor::empty({c.B, c.Cout, c.OH, c.OW}, DType::F32, x.device());
   if (y.numel() == 0) return {y};
   CudaGuard guard(x.device());
   DeviceHandle& h = device_handle(guard);
   std::lock_guard<std::mutex> lock(h.mutex);
-  TensorDesc xd(c.B, c.Cin, c.H, c.W, op), yd(c.B, c.Cout, c.H, c.W, op);
+  TensorDesc xd(c.B, c.Cin, c.H, c.W, op), yd(c.B, c.Cout, c.OH, c.OW, op);
   FilterDesc wd(c.Cout, c.Cin, c.k, op);
-  ConvDesc cd(c.k / 2, requested_math(), op);
+  ConvDesc cd(c.pad, c.stride, requested_math(), op);
   Choice choice = choose(c, Direction::Forward, guard, x.device(), [&](void* ws, size_t ws_bytes) {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int count = 0;
@@ -189,9 +183,9 @@ Tensors conv2d_backward_cudnn(const Tensors& in, const Attrs& attrs) {
   const Tensor& dy = in[0];
   const Tensor& x = in[1];
   const Tensor& weight = in[2];
-  Conv c(op, x, weight);
-  KDSR_CHECK(dy.shape() == Shape({c.B, c.Cout, c.H, c.W}), op, "dy ", shape_str(dy.shape()), " must have the output's shape [", c.B, ",", c.Cout, ",", c.H,
-             ",", c.W, "]");
+  const Conv2dShape shape = conv2d_shape(attrs, x, weight);
+  check_conv2d_dy(op, dy, shape, x.dtype());
+  Conv c(shape);
   Tensor dx, dw, db;
   if (attrs.flag("need_input")) dx = Tensor::empty(x.shape(), DType::F32, x.device());
   if (attrs.flag("need_weight")) dw = Tensor::empty(weight.shape(), DType::F32, x.device());
@@ -205,11 +199,11 @@ Tensors conv2d_backward_cudnn(const Tensors& in, const Attrs& attrs) {
   }
   DeviceHandle& h = device_handle(guard);
   std::lock_guard<std::mutex> lock(h.mutex);
-  TensorDesc xd(c.B, c.Cin, c.H, c.W, op), yd(c.B, c.Cout, c.H, c.W, op);
+  TensorDesc xd(c.B, c.Cin, c.H, c.W, op), yd(c.B, c.Cout, c.OH, c.OW, op);
   FilterDesc wd(c.Cout, c.Cin, c.k, op);
   float one = 1.0f, zero = 0.0f;
   if (dx.defined()) {
-    ConvDesc cd(c.k / 2, requested_math(), op);
+    ConvDesc cd(c.pad, c.stride, requested_math(), op);
     Choice choice = choose(c, Direction::BackwardData, guard, x.device(), [&](void* ws, size_t ws_bytes) {
       cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
       int count = 0;
@@ -225,7 +219,7 @@ Tensors conv2d_backward_cudnn(const Tensors& in, const Attrs& attrs) {
                op);
   }
   if (dw.defined()) {
-    ConvDesc cd(c.k / 2, requested_math(), op);
+    ConvDesc cd(c.pad, c.stride, requested_math(), op);
     Choice choice = choose(c, Direction::BackwardFilter, guard, x.device(), [&](void* ws, size_t ws_bytes) {
       cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
       int count = 0;

@@ -1,4 +1,4 @@
-// conv2d forward and backward (data, weights + bias) with oneDNN, float32.
+// conv2d forward and backward (data, weights + bias) with oneDNN, float32; any stride and zero padding.
 #include "../common/onednn_context.h"
 #include "conv2d_shape.h"
 
@@ -24,22 +24,26 @@ struct ConvDescs {
   dn::dims strides{1, 1}, padding;
 };
 
+// oneDNN's right/bottom padding: what makes (h + pad + pad_r - k) / stride + 1 == oh exactly (floor mode
+// drops the rows a stride skips, so pad_r may be smaller than pad).
+dn::dims padding_r(const Conv2dShape& s) { return {(s.oh - 1) * s.stride + s.k - s.h - s.pad, (s.ow - 1) * s.stride + s.k - s.w - s.pad}; }
+
 ConvDescs conv_descs(const Conv2dShape& s, dn::tag layout) {
   return ConvDescs{dn::desc({s.batch, s.cin, s.h, s.w}, layout),
                    dn::desc({s.cout, s.cin, s.k, s.k}, layout),
                    dn::desc({s.cout}, dn::tag::x),
-                   dn::desc({s.batch, s.cout, s.h, s.w}, layout),
-                   {1, 1},
-                   {s.pad(), s.pad()}};
+                   dn::desc({s.batch, s.cout, s.oh, s.ow}, layout),
+                   {s.stride, s.stride},
+                   {s.pad, s.pad}};
 }
 
 dnnl::convolution_forward::primitive_desc forward_pd(const Conv2dShape& s, bool bias, dn::tag layout) {
   ConvDescs d = conv_descs(s, layout);
   dnnl::convolution_forward::desc desc =
       bias ? dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides,
-                                             d.padding, d.padding)
+                                             d.padding, padding_r(s))
            : dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding,
-                                             d.padding);
+                                             padding_r(s));
   return dnnl::convolution_forward::primitive_desc(desc, dn::attributes(), dn::engine());
 }
 
@@ -62,22 +66,22 @@ dn::PrimitiveCache<Forward> forward_cache;
 dn::PrimitiveCache<BackwardData> backward_data_cache;
 dn::PrimitiveCache<BackwardWeights> backward_weights_cache;
 
-std::string shape_key(const char* kind, const Conv2dShape& s, bool flag) { return dn::key(kind, {s.batch, s.cin, s.cout, s.h, s.w, s.k, flag}); }
+std::string shape_key(const char* kind, const Conv2dShape& s, bool flag) { return dn::key(kind, {s.batch, s.cin, s.cout, s.h, s.w, s.k, s.stride, s.pad, flag}); }
 
 Tensors conv2d_forward(const Tensors& in, const Attrs& attrs) {
   check_inputs(attrs.op(), in, 3);
   const Tensor& x = in[0];
   const Tensor& weight = in[1];
   const Tensor& bias = in[2];
-  const Conv2dShape s = conv2d_shape(attrs.op(), x, weight, bias);
+  const Conv2dShape s = conv2d_shape(attrs, x, weight, bias);
   const bool has_bias = bias.defined();
   auto conv = forward_cache.get(shape_key("conv2d", s, has_bias), [&] {
     auto pd = forward_pd(s, has_bias, forward_layout);
     return Forward{pd, dnnl::convolution_forward(pd)};
   });
   dn::Workspace ws;
-  Tensor y = Tensor::empty({s.batch, s.cout, s.h, s.w}, x.dtype(), x.device());
-  dnnl::memory y_user = dn::wrap(y, dn::desc({s.batch, s.cout, s.h, s.w}, dn::tag::nchw));
+  Tensor y = Tensor::empty({s.batch, s.cout, s.oh, s.ow}, x.dtype(), x.device());
+  dnnl::memory y_user = dn::wrap(y, dn::desc({s.batch, s.cout, s.oh, s.ow}, dn::tag::nchw));
   dnnl::memory y_mem = ws.output_in_layout(y_user, conv->pd.dst_desc());
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, ws.in_layout(dn::wrap(x, dn::desc({s.batch, s.cin, s.h, s.w}, dn::tag::nchw)), conv->pd.src_desc())},
@@ -95,19 +99,19 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
   const Tensor& dy = in[0];
   const Tensor& x = in[1];
   const Tensor& weight = in[2];
-  const Conv2dShape s = conv2d_shape(op, x, weight);
+  const Conv2dShape s = conv2d_shape(attrs, x, weight);
   check_conv2d_dy(op, dy, s, x.dtype());
   const bool need_input = attrs.flag("need_input"), need_weight = attrs.flag("need_weight"), need_bias = attrs.flag("need_bias");
   const dnnl::memory::desc x_plain = dn::desc({s.batch, s.cin, s.h, s.w}, dn::tag::nchw);
   const dnnl::memory::desc w_plain = dn::desc({s.cout, s.cin, s.k, s.k}, dn::tag::oihw);
-  const dnnl::memory dy_user = dn::wrap(dy, dn::desc({s.batch, s.cout, s.h, s.w}, dn::tag::nchw));
+  const dnnl::memory dy_user = dn::wrap(dy, dn::desc({s.batch, s.cout, s.oh, s.ow}, dn::tag::nchw));
   dn::Workspace ws;
   Tensor dx, dweight, dbias;
 
   if (need_input) {
     auto conv = backward_data_cache.get(shape_key("conv2d_backward_data", s, false), [&] {
       ConvDescs d = conv_descs(s, backward_data_layout);
-      dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding, d.padding);
+      dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding, padding_r(s));
       dnnl::convolution_backward_data::primitive_desc pd(desc, dn::attributes(), dn::engine(), forward_pd(s, false, backward_data_layout));
       return BackwardData{pd, dnnl::convolution_backward_data(pd)};
     });
@@ -128,8 +132,8 @@ Tensors conv2d_backward(const Tensors& in, const Attrs& attrs) {
       ConvDescs d = conv_descs(s, backward_weights_layout);
       dnnl::convolution_backward_weights::desc desc =
           need_bias ? dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides, d.padding,
-                                                               d.padding)
-                    : dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding, d.padding);
+                                                               padding_r(s))
+                    : dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding, padding_r(s));
       dnnl::convolution_backward_weights::primitive_desc pd(desc, dn::attributes(), dn::engine(), forward_pd(s, need_bias, backward_weights_layout));
       return BackwardWeights{pd, dnnl::convolution_backward_weights(pd)};
     });
