@@ -17,9 +17,6 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const platformPackage = '@kdsr/cuda-linux-x64-gnu';
 const image = path.resolve(root, '..', 'shared', 'datasets', 'Set5', 'HR', 'bird.png');
 
-// The model `kdsr upscale` runs with: the official tiny student, converted by `kdsr convert` in
-// beforeAll. Once @kdsr/core bundles a default model, make this [] (upscale without --model).
-const MODEL_ARGS = ['--model', 'student_tiny.safetensors'];
 
 interface Manifest {
   name: string;
@@ -93,9 +90,10 @@ describe('npm packages, installed from their tarballs', () => {
   });
 
   test('npx kdsr upscale: a Set5 image comes out 4x larger, as the workspace build computes it', async () => {
-    run(npx, ['--no', 'kdsr', 'upscale', image, ...MODEL_ARGS, '--out', 'bird_x4.png'], project);
+    // With the model bundled in @kdsr/core: no --model.
+    run(npx, ['--no', 'kdsr', 'upscale', image, '--out', 'bird_x4.png'], project);
     const reference = path.join(work, 'bird_x4_workspace.png');
-    kdsrOk(['upscale', image, ...MODEL_ARGS.map((a) => (a.endsWith('.safetensors') ? path.join(project, a) : a)), '--out', reference], project);
+    kdsrOk(['upscale', image, '--out', reference], project);
     const input = await sharp(image).metadata();
     const ours = await sharp(path.join(project, 'bird_x4.png')).raw().toBuffer({ resolveWithObject: true });
     const theirs = await sharp(reference).raw().toBuffer();
