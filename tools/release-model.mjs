@@ -21,20 +21,15 @@ const name = option('--name', 'kdsr-classic-x4');
 const datasets = path.resolve(root, '..', 'shared', 'datasets');
 const kdsr = (...a) => execFileSync(process.execPath, [path.join(root, 'packages', 'kdsr-cli', 'dist', 'bin.js'), ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
-const student = path.join(run, 'student.safetensors');
-if (!fs.existsSync(student)) throw new Error(`${student} not found: run stage 2 first`);
-/** Whether the run kept EMA weights: names starting with 'ema.' in the training state's safetensors header. */
-function runKeptEma() {
-  const buffer = fs.readFileSync(path.join(run, 'student.train.safetensors'));
-  const header = JSON.parse(buffer.subarray(8, 8 + Number(buffer.readBigUInt64LE(0))).toString('utf8'));
-  return Object.keys(header).some((k) => k.startsWith('ema.'));
+if (!fs.existsSync(path.join(run, 'student.safetensors'))) throw new Error(`${path.join(run, 'student.safetensors')} not found: run stage 2 first`);
+/** The JSON header of a safetensors file (tensor names, and the metadata under __metadata__). */
+function safetensorsHeader(file) {
+  const buffer = fs.readFileSync(file);
+  return JSON.parse(buffer.subarray(8, 8 + Number(buffer.readBigUInt64LE(0))).toString('utf8'));
 }
 
-/** The update a checkpoint's weights are from (its safetensors metadata). */
-function checkpointStep(file) {
-  const buffer = fs.readFileSync(file);
-  return Number(JSON.parse(buffer.subarray(8, 8 + Number(buffer.readBigUInt64LE(0))).toString('utf8')).__metadata__.step);
-}
+/** The update a checkpoint's weights are from. */
+const checkpointStep = (file) => Number(safetensorsHeader(file).__metadata__.step);
 
 /**
  * Updates and wall time (gaps over 10 minutes between log lines count as pauses) of one stage, up
@@ -43,7 +38,7 @@ function checkpointStep(file) {
 function stageRecord(stage, checkpoint) {
   const log = path.join(run, `stage${stage}.log.jsonl`);
   const runJson = JSON.parse(fs.readFileSync(path.join(run, `stage${stage}.run.json`), 'utf8'));
-  const updates = checkpointStep(path.join(run, checkpoint));
+  const updates = checkpointStep(checkpoint);
   const all = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
   const saved = all.findLastIndex((e) => e.type === 'checkpoint' && e.step === updates);
   const entries = all.slice(0, saved + 1);
@@ -61,6 +56,16 @@ function stageRecord(stage, checkpoint) {
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-release-'));
+// A running training run rewrites its checkpoint: release from one copy of it, taken when the
+// weights file and the training state are from the same update.
+const student = path.join(tmp, 'student.safetensors');
+for (let attempt = 0; ; attempt++) {
+  for (const f of ['student.safetensors', 'student.train.safetensors']) fs.copyFileSync(path.join(run, f), path.join(tmp, f));
+  if (checkpointStep(student) === checkpointStep(path.join(tmp, 'student.train.safetensors'))) break;
+  if (attempt === 10) throw new Error(`${run}: the weights and the training state keep differing; stop the run or try again`);
+}
+/** Whether the run kept EMA weights ('ema.*' tensors in its training state). */
+const runKeptEma = () => Object.keys(safetensorsHeader(path.join(tmp, 'student.train.safetensors'))).some((k) => k.startsWith('ema.'));
 const evaluate = (model, hr, setting) => JSON.parse(kdsr('eval', '--model', model, '--hr', hr, '--setting', setting, '--json'));
 const set5 = path.join(datasets, 'Set5', 'HR');
 // Raw and (where kept) EMA weights, compared on Set5 under Gaussian8.
@@ -105,8 +110,8 @@ const training = {
   data: 'T91 + BSDS200 + SunHays80 (shared/datasets/train), HR crops',
   degradation: `classic x${stage1.scale}: isotropic Gaussian blur sigma ~ U(0.2, 4.0), KDSR bicubic downsampling, noise ${stage1.noise}`,
   trainedWith: 'kdsr train (stage 1 teacher, L1; stage 2 student, L1 + KD)',
-  stage1: stageRecord(1, 'teacher.safetensors'),
-  stage2: stageRecord(2, 'student.safetensors'),
+  stage1: stageRecord(1, path.join(run, 'teacher.safetensors')),
+  stage2: stageRecord(2, candidate),
   machine: `${os.cpus()[0].model}, ${os.cpus().length} cores (CPU training)`,
   weights: candidates.map((c) => `${c.ema ? 'EMA' : 'raw'} ${c.psnr.toFixed(3)} dB on Set5 Gaussian8`).join(', ') + `: ${useEma ? 'EMA' : 'raw'} released`,
 };
@@ -116,7 +121,8 @@ fs.writeFileSync(path.join(tmp, 'training.json'), JSON.stringify(training));
 fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify(results));
 const description = `KDSR student for blind x${stage1.scale} super-resolution of blurred images (classic isotropic setting), trained on the CPU with kdsr`;
 process.stdout.write(
-  kdsr('export', student, released, ...(useEma ? ['--ema'] : []), '--meta', `description=${description}`, '--meta', `training=@${path.join(tmp, 'training.json')}`, '--meta', `results=@${path.join(tmp, 'results.json')}`),
+  // The measured file itself, with its record added (float16 re-export is lossless).
+  kdsr('export', candidate, released, '--meta', `description=${description}`, '--meta', `training=@${path.join(tmp, 'training.json')}`, '--meta', `results=@${path.join(tmp, 'results.json')}`),
 );
 fs.rmSync(tmp, { recursive: true, force: true });
 process.stdout.write('\n' + tables.join('\n\n') + '\n');

@@ -27,7 +27,8 @@ export function exportModel(checkpoint: string, output: string, options: ExportO
         released.set(key, t);
       }
     }
-    const exported: CheckpointInfo = { ...info, ema: options.ema ?? false };
+    // Re-exporting a released file (to add metadata) keeps what it was.
+    const exported: CheckpointInfo = { ...info, ema: (options.ema ?? false) || (info.ema ?? false) };
     saveWeights(output, released, exported, { metadata: options.metadata, storeAs: options.storeAs });
     return exported;
   } finally {
