@@ -4,7 +4,7 @@
 // (a float32 evaluation reaches ~4e-7 and ~1.5e-5), exactly-zero gradients 1e-7 absolute.
 import { Tensor, tidy } from '@kdsr/cuda';
 import { backward } from '../src/autograd/backward';
-import { setRequiresGrad } from '../src/autograd/graph';
+import { noGrad, setRequiresGrad } from '../src/autograd/graph';
 import { kdsrConfig } from '../src/models/config';
 import { KdsrStudent, KdsrTeacher } from '../src/models/kdsr';
 import { kdLoss, l1Loss, studentLosses } from '../src/train/losses';
@@ -22,6 +22,19 @@ function expectSameKeys(model: KdsrTeacher | KdsrStudent, file: string) {
   for (const [key, t] of expected) expect({ key, shape: actual.get(key)!.shape }).toEqual({ key, shape: t.shape });
   expect(model.parameters().filter((p) => !p.trainable).length).toBe(frozen(file).length);
   for (const key of frozen(file)) expect({ key, trainable: actual.get(key)!.trainable }).toEqual({ key, trainable: false });
+}
+
+/** Inference (no recording, intermediates freed as soon as they are consumed) computes the same values bit for bit. */
+function expectSameWithoutRecording(run: () => { sr: Tensor; idr: Tensor; idrKd: Tensor }, file: string) {
+  tidy(() => {
+    const recorded = run();
+    const inference = noGrad(run);
+    for (const key of ['sr', 'idr', 'idrKd'] as const) {
+      const [a, b] = [recorded[key].toArray(), inference[key].toArray()];
+      expect({ key, same: a.length === b.length && a.every((v, i) => Object.is(v, b[i])) }).toEqual({ key, same: true });
+    }
+    expectClose(inference.sr, fixtureTensor(file, 'output.sr'), FORWARD, 'output.sr');
+  });
 }
 
 function expectParameterGrads(model: KdsrTeacher | KdsrStudent, file: string, prefix: string) {
@@ -66,6 +79,12 @@ describe('KDSR teacher (teacher_tiny fixture)', () => {
       expectParameterGrads(teacher, file, 'grad.');
       teacher.zeroGrad();
     });
+  });
+
+  test('inference (noGrad) gives the recorded forward\'s outputs bit for bit', () => {
+    const lr = fixtureTensor(file, 'input.lr').reshape([2, 3, 12, 12]);
+    const hr = fixtureTensor(file, 'input.hr').reshape([2, 3, 48, 48]);
+    expectSameWithoutRecording(() => teacher.forward(lr, hr), file);
   });
 });
 
@@ -112,6 +131,11 @@ describe('KDSR student (student_tiny fixture)', () => {
       expectParameterGrads(student, file, 'grad.');
       student.zeroGrad();
     });
+  });
+
+  test('inference (noGrad) gives the recorded forward\'s outputs bit for bit', () => {
+    const lr = fixtureTensor(file, 'input.lr').reshape([2, 3, 12, 12]);
+    expectSameWithoutRecording(() => student.forward(lr), file);
   });
 
   test('the KD term alone reaches only E_st, and is exactly 0 for E_st.compress', () => {

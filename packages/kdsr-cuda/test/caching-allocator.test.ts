@@ -1,6 +1,6 @@
 // The CPU's caching allocator through the public API (its logic is unit-tested natively:
 // test/native/caching_allocator_test.cc, run by test/native.test.ts).
-import { emptyCache, fill, memory } from '../src/ts';
+import { emptyCache, fill, memory, resetPeakMemory } from '../src/ts';
 
 describe('the CPU allocator caches host memory', () => {
   // 64 MiB: above glibc's mmap threshold, the size whose fresh mapping per call this cache avoids.
@@ -27,5 +27,16 @@ describe('the CPU allocator caches host memory', () => {
     again.dispose();
     emptyCache('cpu');
     expect(memory('cpu').reservedBytes).toBeLessThanOrEqual(during.reservedBytes - bytes);
+  });
+
+  test('resetPeakMemory starts a new peak from the live bytes', () => {
+    const big = fill(shape, 1);
+    big.dispose();
+    resetPeakMemory('cpu');
+    const start = memory('cpu');
+    expect(start.peakBytes).toBe(start.liveBytes);
+    const small = fill([1024], 1);
+    small.dispose();
+    expect(memory('cpu').peakBytes).toBe(start.liveBytes + 4096);
   });
 });

@@ -47,6 +47,16 @@ export function noGrad<R>(fn: () => R): R {
   return result;
 }
 
+/**
+ * Frees an intermediate once its last consumer has run, when nothing is recorded (inference, the
+ * frozen teacher): no graph can need it then, so a forward pass holds a few activations at a time
+ * instead of every one until its tidy() scope closes. While recording, it stays for backward (the
+ * enclosing tidy() frees it). Only for tensors the caller made and hands to no one else.
+ */
+export function releaseIntermediate(t: Tensor): void {
+  if (disabledDepth > 0) t.dispose();
+}
+
 /** Marks t as a leaf whose gradient backward() should compute (or unmarks it). */
 export function setRequiresGrad<T extends Tensor>(t: T, flag = true): T {
   if (flag) leaves.add(t);

@@ -3,6 +3,7 @@
 // used by the generator) and D' (length 4C, the distilled representation).
 import type { Tensor } from '@kdsr/cuda';
 import * as F from '../autograd/functional';
+import { releaseIntermediate } from '../autograd/graph';
 import { Initializer } from '../nn/init';
 import { Conv2d, LeakyReLU, Linear, ResBlock, Sequential } from '../nn/layers';
 import { Layer, Module } from '../nn/module';
@@ -60,6 +61,11 @@ export class Encoder extends Module {
   }
 
   forward(x: Tensor): Idr {
-    return this.fromPooled(F.globalAvgPool(this.featureMaps(x)));
+    const maps = this.featureMaps(x);
+    const pooled = F.globalAvgPool(maps);
+    releaseIntermediate(maps);
+    const idr = this.fromPooled(pooled);
+    releaseIntermediate(pooled);
+    return idr;
   }
 }

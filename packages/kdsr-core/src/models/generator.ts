@@ -3,6 +3,7 @@
 // G.body.1, G.tail.0.{0,2}, G.tail.1, G.add_mean.
 import type { Tensor } from '@kdsr/cuda';
 import * as F from '../autograd/functional';
+import { releaseIntermediate } from '../autograd/graph';
 import { Initializer } from '../nn/init';
 import { Conv2d, MeanShift, Sequential, Upsampler } from '../nn/layers';
 import { Layer, Module } from '../nn/module';
@@ -31,14 +32,27 @@ export class Generator extends Module {
 
   /** The features after the long skip, before upsampling. */
   features(lr: Tensor, d: Tensor): Tensor {
-    const f = this.head.forward(this.sub_mean.forward(lr));
+    const shifted = this.sub_mean.forward(lr);
+    const f = this.head.forward(shifted);
+    releaseIntermediate(shifted);
     const group = this.body.at(0) as IdrGroup;
     const conv = this.body.at(1) as Conv2d;
-    return F.add(conv.forward(group.forward(f, d)), f);
+    const blocks = group.forward(f, d);
+    const branch = conv.forward(blocks);
+    releaseIntermediate(blocks);
+    const y = F.add(branch, f);
+    releaseIntermediate(branch);
+    releaseIntermediate(f);
+    return y;
   }
 
   /** SR image (B, 3, s*H, s*W), not clamped. */
   forward(lr: Tensor, d: Tensor): Tensor {
-    return this.add_mean.forward(this.tail.forward(this.features(lr, d)));
+    const features = this.features(lr, d);
+    const upscaled = this.tail.forward(features);
+    releaseIntermediate(features);
+    const sr = this.add_mean.forward(upscaled);
+    releaseIntermediate(upscaled);
+    return sr;
   }
 }

@@ -1,9 +1,9 @@
 // The generator's IDR blocks. IDR-DDC predicts one 3x3 depthwise kernel per sample and channel
 // from the degradation representation D (an MLP without biases) and applies it; IDR-DCRB is the
 // residual block h + conv1(leaky_relu(DDC(h, D))); IdrGroup chains the blocks (key `body.{i}`).
-import { Tensor, tidy } from '@kdsr/cuda';
+import type { Tensor } from '@kdsr/cuda';
 import * as F from '../autograd/functional';
-import { isGradEnabled } from '../autograd/graph';
+import { releaseIntermediate } from '../autograd/graph';
 import { Initializer } from '../nn/init';
 import { Conv2d, LeakyReLU, Linear, Sequential } from '../nn/layers';
 import { Layer, Module } from '../nn/module';
@@ -28,8 +28,12 @@ export class IdrDdc extends Module {
   /** y[b,c] = h[b,c] (*) k[b,c] (zero padding); with negativeSlope, LeakyReLU is fused on y. */
   forward(h: Tensor, d: Tensor, negativeSlope?: number): Tensor {
     const [batch] = h.shape;
-    const k = F.reshape(this.kernel.forward(d), [batch, this.channels, this.kernelSize, this.kernelSize]);
-    return F.dynDwconv(h, k, { padding: 'zero', negativeSlope });
+    const flat = this.kernel.forward(d);
+    const k = F.reshape(flat, [batch, this.channels, this.kernelSize, this.kernelSize]);
+    const y = F.dynDwconv(h, k, { padding: 'zero', negativeSlope });
+    releaseIntermediate(k);
+    releaseIntermediate(flat);
+    return y;
   }
 }
 
@@ -45,7 +49,12 @@ export class IdrDcrb extends Module {
 
   forward(h: Tensor, d: Tensor): Tensor {
     // The LeakyReLU between the dynamic conv and conv1 is fused into the dynamic conv kernel.
-    return F.add(h, this.conv1.forward(this.da_conv1.forward(h, d, 0.1)));
+    const a = this.da_conv1.forward(h, d, 0.1);
+    const branch = this.conv1.forward(a);
+    releaseIntermediate(a);
+    const y = F.add(h, branch);
+    releaseIntermediate(branch);
+    return y;
   }
 }
 
@@ -60,15 +69,9 @@ export class IdrGroup extends Module {
   forward(h: Tensor, d: Tensor): Tensor {
     let x = h;
     for (const block of this.body.layers) {
-      if (isGradEnabled()) {
-        x = block.forward(x, d);
-        continue;
-      }
-      // Inference keeps nothing for backward: free each block's intermediates and the previous
-      // block's output at once, so memory holds one block's features instead of all of them.
-      const input = x;
-      x = tidy(() => block.forward(input, d));
-      if (input !== h) input.dispose();
+      const next = block.forward(x, d);
+      if (x !== h) releaseIntermediate(x);
+      x = next;
     }
     return x;
   }

@@ -3,6 +3,7 @@
 // trained in stage 2 by distilling the teacher's D'. Keys: G.*, E.* (teacher) / E_st.* (student).
 import type { Tensor } from '@kdsr/cuda';
 import * as F from '../autograd/functional';
+import { releaseIntermediate } from '../autograd/graph';
 import { Initializer, InitializerOptions } from '../nn/init';
 import { Module } from '../nn/module';
 import { KdsrConfig } from './config';
@@ -39,11 +40,16 @@ export class KdsrTeacher extends Module {
   /** The encoder's input: LR channels first, then pixel_unshuffle(hr, s). */
   encoderInput(lr: Tensor, hr: Tensor): Tensor {
     checkPair(this.config, lr, hr);
-    return F.concatChannels(lr, F.pixelUnshuffle(hr, this.config.scale));
+    const unshuffled = F.pixelUnshuffle(hr, this.config.scale);
+    const input = F.concatChannels(lr, unshuffled);
+    releaseIntermediate(unshuffled);
+    return input;
   }
 
   forward(lr: Tensor, hr: Tensor): KdsrOutput {
-    const { idr, idrKd } = this.E.forward(this.encoderInput(lr, hr));
+    const input = this.encoderInput(lr, hr);
+    const { idr, idrKd } = this.E.forward(input);
+    releaseIntermediate(input);
     return { sr: this.G.forward(lr, idr), idr, idrKd };
   }
 }

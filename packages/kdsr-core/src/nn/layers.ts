@@ -2,6 +2,7 @@
 // Attribute names are PyTorch's (weight, bias, body) so that parameter paths are its keys.
 import type { Tensor } from '@kdsr/cuda';
 import * as F from '../autograd/functional';
+import { releaseIntermediate } from '../autograd/graph';
 import { defaultBound, Initializer } from './init';
 import { Layer, Module } from './module';
 import { Parameter } from './parameter';
@@ -82,7 +83,11 @@ export class Sequential<T extends Module = Module> extends Module {
 
   forward(this: Sequential<Module & Layer>, x: Tensor): Tensor {
     let h = x;
-    for (const layer of this.layers) h = layer.forward(h);
+    for (const layer of this.layers) {
+      const next = layer.forward(h);
+      if (h !== x && next !== h) releaseIntermediate(h);
+      h = next;
+    }
     return h;
   }
 }
@@ -117,7 +122,10 @@ export class ResBlock extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return F.add(x, this.body.forward(x));
+    const branch = this.body.forward(x);
+    const y = F.add(x, branch);
+    releaseIntermediate(branch);
+    return y;
   }
 }
 

@@ -67,6 +67,7 @@ export interface NativeBinding {
   setCudaMath(math: 'tf32' | 'fp32'): void;
   getCudaMath(): 'tf32' | 'fp32';
   emptyCache(device: string): void;
+  resetPeakMemory(device: string): void;
   /** The raw Philox4x32-10 block function behind the random kernels (for known-answer tests). */
   philox4x32(counter: readonly number[], key: readonly number[]): number[];
 }

@@ -4,7 +4,7 @@ export type { AddonOrigin, DType, TypedArray, BuildInfo, DeviceListing, KernelLi
 export { Tensor } from './tensor';
 export type { TensorOptions } from './tensor';
 export { tidy, keep, dispose } from './scope';
-export { memory, emptyCache } from './memory';
+export { memory, emptyCache, resetPeakMemory } from './memory';
 export type { MemoryInfo } from './memory';
 export { opTable, opSpec } from './op-table';
 export type { OpSpec, OpGrad } from './op-table';

@@ -12,6 +12,11 @@ export function memory(device = 'cpu'): MemoryInfo {
   return { ...native().memoryStats(device), numTensors: liveTensorCount() };
 }
 
+/** Starts a new peak measurement on a device: memory(device).peakBytes becomes its live bytes. */
+export function resetPeakMemory(device = 'cpu'): void {
+  native().resetPeakMemory(device);
+}
+
 /** Returns memory cached by a device's allocator (host memory for the CPU) to the device; live tensors are kept. */
 export function emptyCache(device = 'cpu'): void {
   native().emptyCache(device);

@@ -116,6 +116,11 @@ void statistics() {
   s = a.stats();
   EXPECT(s.live_buffers == 1 && s.live_bytes == 100 && s.peak_bytes == static_cast<int64_t>(3 * MiB + 105));
   EXPECT(s.reserved_bytes == static_cast<int64_t>(22 * MiB), "(released memory stays cached)");
+  a.reset_peak();
+  EXPECT(a.stats().peak_bytes == 100, "(a new peak starts from what is live)");
+  void* r = a.allocate(200);
+  a.release(r, 200);
+  EXPECT(a.stats().peak_bytes == 300 && a.stats().live_bytes == 100);
   a.release(q, 100);
   // Zero-byte buffers are counted but take no memory.
   void* z = a.allocate(0);

@@ -30,6 +30,7 @@ KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&KdsrAddon::set_cuda_math>("setCudaMath"),
                            InstanceMethod<&KdsrAddon::get_cuda_math>("getCudaMath"),
                            InstanceMethod<&KdsrAddon::empty_cache>("emptyCache"),
+                           InstanceMethod<&KdsrAddon::reset_peak_memory>("resetPeakMemory"),
                            InstanceMethod<&KdsrAddon::philox4x32>("philox4x32"),
                        });
 }
@@ -215,6 +216,15 @@ Napi::Value KdsrAddon::empty_cache(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Device device = parse_device(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu");
     allocator_for(device).empty_cache();
+    return info.Env().Undefined();
+  });
+}
+
+// resetPeakMemory(device): the device's peakBytes starts again from its live bytes.
+Napi::Value KdsrAddon::reset_peak_memory(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Device device = parse_device(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu");
+    allocator_for(device).reset_peak();
     return info.Env().Undefined();
   });
 }

@@ -29,6 +29,7 @@ class KdsrAddon : public Napi::Addon<KdsrAddon> {
   Napi::Value set_cuda_math(const Napi::CallbackInfo& info);
   Napi::Value get_cuda_math(const Napi::CallbackInfo& info);
   Napi::Value empty_cache(const Napi::CallbackInfo& info);
+  Napi::Value reset_peak_memory(const Napi::CallbackInfo& info);
   Napi::Value philox4x32(const Napi::CallbackInfo& info);
 };
 

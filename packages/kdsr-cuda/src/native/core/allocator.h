@@ -24,6 +24,8 @@ class Allocator {
   virtual MemoryStats stats() const = 0;
   // Returns cached, unused memory to the device (a no-op for allocators that cache nothing).
   virtual void empty_cache() {}
+  // Starts a new peak measurement: peak_bytes becomes live_bytes.
+  virtual void reset_peak() = 0;
 };
 
 // The allocator of a device; throws a clear error when the device's backend is not available.

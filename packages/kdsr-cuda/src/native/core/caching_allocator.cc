@@ -92,6 +92,11 @@ void CachingAllocator::empty_cache() {
   release_free_segments();
 }
 
+void CachingAllocator::reset_peak() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.peak_bytes = stats_.live_bytes;
+}
+
 // The smallest free block that fits; the rest is split off when it is big enough to be useful.
 CachingAllocator::Block* CachingAllocator::take_free_block(size_t size, bool small) {
   Pool& pool = small ? small_free_ : large_free_;

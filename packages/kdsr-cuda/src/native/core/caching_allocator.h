@@ -44,6 +44,7 @@ class CachingAllocator : public Allocator {
   void release(void* ptr, size_t bytes) override;
   MemoryStats stats() const override;
   void empty_cache() override;
+  void reset_peak() override;
 
  private:
   struct Block {
