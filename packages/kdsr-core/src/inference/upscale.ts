@@ -4,11 +4,14 @@
 // order). The generator then runs tile by tile on tiles extended by `overlap` LR pixels, keeping
 // only each tile's own output; its receptive field is far wider than any practical overlap, but
 // the influence of distant pixels decays, so the seams stay below 8-bit quantisation for the
-// overlaps used here (see test/upscale.test.ts).
-import { Tensor, tidy } from '@kdsr/cuda';
+// overlaps used here (see test/upscale.test.ts). On the CPU with oneDNN both run planned
+// (planned-network.ts: blocked layouts, fused convolutions, D's kernels computed once per image);
+// elsewhere layer by layer through the modules.
+import { globalAvgPool, Tensor, tidy } from '@kdsr/cuda';
 import { noGrad } from '../autograd/graph';
 import type { KdsrStudent } from '../models/kdsr';
 import { crop, dihedral, HostImage, inverseDihedral, paste } from './image-ops';
+import { PlannedGenerator, planLayout, plannedEncoderFeatures } from './planned-network';
 
 export interface UpscaleOptions {
   /** Tile size in LR pixels (default 128); Infinity processes the image in one piece. */
@@ -51,6 +54,10 @@ function checkAborted(signal?: UpscaleOptions['signal']): void {
 /** D (1, C) of the whole image, from per-tile pooled sums of the encoder's feature maps. */
 export function degradationRepresentation(model: KdsrStudent, image: HostImage, tile: number, like: { device: string; dtype: 'float32' | 'float64' }, signal?: UpscaleOptions['signal']): Tensor {
   const encoder = model.E_st;
+  const layout = planLayout(model);
+  const featureMaps = (x: Tensor) => (layout ? plannedEncoderFeatures(encoder, x, layout) : encoder.featureMaps(x));
+  // One tile: the engine pools the whole image's feature maps, which never cross to the host.
+  if (image.height <= tile && image.width <= tile) return tidy(() => encoder.fromPooled(globalAvgPool(featureMaps(toTensor(image, like)))).idr);
   const radius = encoder.receptiveRadius;
   const width4c = 4 * encoder.nFeats;
   const sums = new Float64Array(width4c);
@@ -61,7 +68,7 @@ export function degradationRepresentation(model: KdsrStudent, image: HostImage, 
       const ex0 = Math.max(0, x0 - radius);
       const ey1 = Math.min(image.height, y1 + radius);
       const ex1 = Math.min(image.width, x1 + radius);
-      const features = tidy(() => encoder.featureMaps(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like)).toArray());
+      const features = tidy(() => featureMaps(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like)).toArray());
       const h = ey1 - ey0;
       const w = ex1 - ex0;
       for (let c = 0; c < width4c; c++) {
@@ -83,6 +90,8 @@ function generateTiles(model: KdsrStudent, image: HostImage, options: UpscaleOpt
   const tile = options.tile ?? 128;
   const overlap = options.overlap ?? 16;
   const d = degradationRepresentation(model, image, tile, like, options.signal);
+  const layout = planLayout(model);
+  const planned = layout && new PlannedGenerator(model.G, d, layout);
   try {
     for (const [y0, y1] of spans(image.height, tile))
       for (const [x0, x1] of spans(image.width, tile)) {
@@ -91,12 +100,16 @@ function generateTiles(model: KdsrStudent, image: HostImage, options: UpscaleOpt
         const ex0 = Math.max(0, x0 - overlap);
         const ey1 = Math.min(image.height, y1 + overlap);
         const ex1 = Math.min(image.width, x1 + overlap);
-        const sr = tidy(() => model.G.forward(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like), d).toFloat32Array());
+        const sr = tidy(() => {
+          const lr = toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like);
+          return planned ? planned.run(lr).data : model.G.forward(lr, d).toFloat32Array();
+        });
         const srTile: HostImage = { channels: 3, height: s * (ey1 - ey0), width: s * (ex1 - ex0), data: sr };
         sink(crop(srTile, s * (y0 - ey0), s * (x0 - ex0), s * (y1 - y0), s * (x1 - x0)), s * y0, s * x0);
         progress();
       }
   } finally {
+    planned?.dispose();
     d.dispose();
   }
 }

@@ -37,6 +37,9 @@ export class IdrDdc extends Module {
   }
 }
 
+/** The LeakyReLU slope between IDR-DDC and conv1 in every IDR-DCRB. */
+export const IDR_NEGATIVE_SLOPE = 0.1;
+
 export class IdrDcrb extends Module {
   readonly da_conv1: IdrDdc;
   readonly conv1: Conv2d;
@@ -49,7 +52,7 @@ export class IdrDcrb extends Module {
 
   forward(h: Tensor, d: Tensor): Tensor {
     // The LeakyReLU between the dynamic conv and conv1 is fused into the dynamic conv kernel.
-    const a = this.da_conv1.forward(h, d, 0.1);
+    const a = this.da_conv1.forward(h, d, IDR_NEGATIVE_SLOPE);
     const branch = this.conv1.forward(a);
     releaseIntermediate(a);
     const y = F.add(h, branch);

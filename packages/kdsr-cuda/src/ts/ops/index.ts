@@ -22,3 +22,7 @@ export * from './adam';
 export * from './resize-separable';
 export * from './diff-jpeg';
 export * from './random-poisson';
+export * from './blocked-layout';
+export * from './conv2d-blocked';
+export * from './dyn-dwconv-blocked';
+export * from './pixel-shuffle-blocked';
