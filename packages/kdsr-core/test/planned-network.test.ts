@@ -2,7 +2,7 @@
 // encoder feature maps and generator output (M preset and small networks at x2, x3, x4) in every
 // activation layout (the one oneDNN picks here, NCHW, nChw8c, NHWC), the upsampler in bands, peak
 // memory, thread-count independence, and when the path applies.
-import { buildInfo, cpuImplementation, memory, numThreads, resetPeakMemory, setCpuImplementation, setNumThreads, Tensor, tidy } from '@kdsr/cuda';
+import { buildInfo, cpuImplementation, fromBlocked, memory, numThreads, resetPeakMemory, setCpuImplementation, setNumThreads, Tensor, tidy } from '@kdsr/cuda';
 import { noGrad } from '../src/autograd/graph';
 import { BlockedLayout, PlannedGenerator, planLayout, plannedEncoderFeatures } from '../src/inference/planned-network';
 import { kdsrConfig, KdsrConfig } from '../src/models/config';
@@ -51,7 +51,7 @@ function reference(model: KdsrStudent, lr: Tensor): { d: Tensor; maps: Float32Ar
 
 function planned(model: KdsrStudent, lr: Tensor, d: Tensor, layout: BlockedLayout, tailBandBytes?: number): { maps: Float32Array; sr: Float32Array } {
   return tidy(() => {
-    const maps = plannedEncoderFeatures(model.E_st, lr, layout).toFloat32Array();
+    const maps = fromBlocked(plannedEncoderFeatures(model.E_st, lr, layout), 4 * model.config.nFeats).toFloat32Array();
     const generator = new PlannedGenerator(model.G, d, layout, { tailBandBytes });
     try {
       const sr = generator.run(lr);
@@ -107,19 +107,20 @@ test('the planned path applies to float32 CPU models with oneDNN preferred', () 
   f32.dispose();
 });
 
-test('peak memory: a few body feature maps whatever the depth, and the upsampler bounded by its band', () => {
+test('peak memory: a few body feature maps whatever the depth, the upsampler bounded by its band; a second run allocates nothing new', () => {
   const [h, w] = [48, 64];
   const peak = (nBlocks: number, tailBandBytes?: number) => {
     const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 16, nBlocks, nResblocks: 1, scale: 4 }), { seed: 2 });
     const lr = image(h, w, 4);
     const d = noGrad(() => student.E_st.forward(lr).idr);
     const generator = new PlannedGenerator(student.G, d, planLayout(student) ?? new BlockedLayout(1), { tailBandBytes });
-    generator.run(lr); // packs the weights (kept for later calls)
-    const before = memory().liveBytes;
+    generator.run(lr); // packs the weights (kept for later calls) and fills the allocator's cache
+    const before = memory();
     resetPeakMemory();
     generator.run(lr);
-    const bytes = memory().peakBytes - before;
-    expect(memory().liveBytes).toBe(before);
+    const bytes = memory().peakBytes - before.liveBytes;
+    expect(memory().liveBytes).toBe(before.liveBytes);
+    expect(memory().reservedBytes).toBe(before.reservedBytes); // every buffer came from the cache
     generator.dispose();
     d.dispose();
     lr.dispose();

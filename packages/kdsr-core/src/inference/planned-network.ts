@@ -19,6 +19,7 @@ import {
   fromBlocked,
   keep,
   pixelShuffleBlocked,
+  reduceMean,
   sliceChannels,
   Tensor,
   toBlocked,
@@ -26,9 +27,9 @@ import {
 import { noGrad } from '../autograd/graph';
 import type { Encoder } from '../models/encoder';
 import type { Generator } from '../models/generator';
-import { IDR_NEGATIVE_SLOPE, IdrGroup } from '../models/idr';
+import { IDR_NEGATIVE_SLOPE, IdrDdc, IdrGroup } from '../models/idr';
 import type { KdsrStudent } from '../models/kdsr';
-import { Conv2d, LeakyReLU, MeanShift, PixelShuffle, ResBlock, Sequential } from '../nn/layers';
+import { Conv2d, LeakyReLU, Linear, MeanShift, PixelShuffle, ResBlock, Sequential } from '../nn/layers';
 import type { Module } from '../nn/module';
 import { HostImage, paste } from './image-ops';
 
@@ -106,14 +107,34 @@ function runConvChain(layers: readonly Module[], x: Tensor, layout: BlockedLayou
   return h;
 }
 
-/** The encoder's 4C feature maps (B, 4C, H, W) of x (B, 3, H, W), as Encoder.featureMaps computes them. */
+/** The encoder's 4C feature maps of x (B, 3, H, W), as Encoder.featureMaps computes them, blocked (layout.block(4C)). */
 export function plannedEncoderFeatures(encoder: Encoder, x: Tensor, layout: BlockedLayout): Tensor {
-  return noGrad(() => {
-    const blocked = runConvChain(encoder.E.layers, toBlocked(x, layout.inputBlock(encoder.inChannels)), layout);
-    const maps = fromBlocked(blocked, 4 * encoder.nFeats);
-    blocked.dispose();
-    return maps;
-  });
+  return noGrad(() => runConvChain(encoder.E.layers, toBlocked(x, layout.inputBlock(encoder.inChannels)), layout));
+}
+
+/** Per-channel means (1, C) of blocked maps (1, C/b, H, W, b) holding C unpadded channels, on the engine. */
+export function blockedChannelMeans(maps: Tensor): Tensor {
+  const [batch, blocks, height, width, block] = maps.shape;
+  if (batch !== 1) throw new Error(`planned inference: one image at a time, got [${maps.shape}]`);
+  const view = maps.reshape([blocks, height * width, block]);
+  const means = reduceMean(view, 1);
+  view.dispose();
+  const pooled = means.reshape([1, blocks * block]);
+  means.dispose();
+  return pooled;
+}
+
+/** Per-channel sums of rows [y0, y1) and columns [x0, x1) of blocked maps read back to the host (shape (1, C/b, H, W, b)). */
+export function blockedRegionSums(data: ArrayLike<number>, shape: readonly number[], channels: number, [y0, y1, x0, x1]: readonly number[]): Float64Array {
+  const [, , height, width, block] = shape;
+  const sums = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const base = Math.floor(c / block) * height * width * block + (c % block);
+    let s = 0;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += data[base + (y * width + x) * block];
+    sums[c] = s;
+  }
+  return sums;
 }
 
 /** y = x * scale + shift per channel (NCHW): a MeanShift, whose 1x1 convolution is this when its weight is diagonal. */
@@ -144,6 +165,31 @@ class ChannelShift {
 /** A MeanShift as a per-channel affine map where it is one (a pass over the image instead of a GEMM), else as its convolution. */
 function meanShift(x: Tensor, module: MeanShift, affine: ChannelShift | null): Tensor {
   return affine ? affine.apply(x) : module.forward(x);
+}
+
+/**
+ * D's IDR-DDC kernels (1, C, k, k) for one block, k = W2 · LeakyReLU(W1 · D) as IdrDdc computes them
+ * (its two layers have no bias),
+ * on the host in double precision (rounded once to float32): 53 matrix-vector products of 64 and 576
+ * rows per image, which as engine ops each paid a parallel region's start-up (0.4 s per image on the
+ * loaded 2-core VM).
+ */
+function idrKernels(ddc: IdrDdc, d: ArrayLike<number>): Tensor {
+  const [first, activation, second] = ddc.kernel.layers as [Linear, LeakyReLU, Linear];
+  const matVec = (layer: Linear, x: ArrayLike<number>): Float64Array => {
+    const [rows, cols] = layer.weight.shape;
+    const w = layer.weight.value.toArray();
+    const y = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += w[r * cols + c] * x[c];
+      y[r] = s;
+    }
+    return y;
+  };
+  const hidden = matVec(first, d).map((v) => (v > 0 ? v : activation.negativeSlope * v));
+  const kernels = Float32Array.from(matVec(second, hidden));
+  return keep(Tensor.fromArray(kernels, [1, ddc.channels, ddc.kernelSize, ddc.kernelSize]));
 }
 
 /** The upsampler's stages as they run on blocked activations. */
@@ -198,15 +244,8 @@ export class PlannedGenerator {
       { kind: 'conv', conv: generator.tail.at(1) as Conv2d },
     ];
     this.halo = tailHalo(this.tail);
-    this.kernels = noGrad(() =>
-      group.body.layers.map((block) => {
-        const ddc = block.da_conv1;
-        const flat = ddc.kernel.forward(d);
-        const kernels = keep(flat.reshape([1, ddc.channels, ddc.kernelSize, ddc.kernelSize]));
-        flat.dispose();
-        return kernels;
-      }),
-    );
+    const dHost = d.toArray();
+    this.kernels = group.body.layers.map((block) => idrKernels(block.da_conv1, dHost));
   }
 
   /** SR (3, sH, sW) of lr (1, 3, H, W) on the host, not clamped. */

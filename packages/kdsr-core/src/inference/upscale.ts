@@ -7,11 +7,11 @@
 // overlaps used here (see test/upscale.test.ts). On the CPU with oneDNN both run planned
 // (planned-network.ts: blocked layouts, fused convolutions, D's kernels computed once per image);
 // elsewhere layer by layer through the modules.
-import { globalAvgPool, Tensor, tidy } from '@kdsr/cuda';
+import { Tensor, tidy } from '@kdsr/cuda';
 import { noGrad } from '../autograd/graph';
 import type { KdsrStudent } from '../models/kdsr';
 import { crop, dihedral, HostImage, inverseDihedral, paste } from './image-ops';
-import { PlannedGenerator, planLayout, plannedEncoderFeatures } from './planned-network';
+import { blockedChannelMeans, blockedRegionSums, PlannedGenerator, planLayout, plannedEncoderFeatures } from './planned-network';
 
 export interface UpscaleOptions {
   /** Tile size in LR pixels (default 128); Infinity processes the image in one piece. */
@@ -55,11 +55,16 @@ function checkAborted(signal?: UpscaleOptions['signal']): void {
 export function degradationRepresentation(model: KdsrStudent, image: HostImage, tile: number, like: { device: string; dtype: 'float32' | 'float64' }, signal?: UpscaleOptions['signal']): Tensor {
   const encoder = model.E_st;
   const layout = planLayout(model);
-  const featureMaps = (x: Tensor) => (layout ? plannedEncoderFeatures(encoder, x, layout) : encoder.featureMaps(x));
-  // One tile: the engine pools the whole image's feature maps, which never cross to the host.
-  if (image.height <= tile && image.width <= tile) return tidy(() => encoder.fromPooled(globalAvgPool(featureMaps(toTensor(image, like)))).idr);
-  const radius = encoder.receptiveRadius;
   const width4c = 4 * encoder.nFeats;
+  // The 4C maps in a channel-blocked layout (the modules' NCHW maps are blocks of one channel).
+  const featureMaps = (x: Tensor): Tensor => {
+    if (layout) return plannedEncoderFeatures(encoder, x, layout);
+    const [, , h, w] = x.shape;
+    return encoder.featureMaps(x).reshape([1, width4c, h, w, 1]);
+  };
+  // One tile: the engine pools the whole image's feature maps, which never cross to the host.
+  if (image.height <= tile && image.width <= tile) return tidy(() => encoder.fromPooled(blockedChannelMeans(featureMaps(toTensor(image, like)))).idr);
+  const radius = encoder.receptiveRadius;
   const sums = new Float64Array(width4c);
   for (const [y0, y1] of spans(image.height, tile))
     for (const [x0, x1] of spans(image.width, tile)) {
@@ -68,14 +73,11 @@ export function degradationRepresentation(model: KdsrStudent, image: HostImage, 
       const ex0 = Math.max(0, x0 - radius);
       const ey1 = Math.min(image.height, y1 + radius);
       const ex1 = Math.min(image.width, x1 + radius);
-      const features = tidy(() => featureMaps(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like)).toArray());
-      const h = ey1 - ey0;
-      const w = ex1 - ex0;
-      for (let c = 0; c < width4c; c++) {
-        let s = 0;
-        for (let y = y0 - ey0; y < y1 - ey0; y++) for (let x = x0 - ex0; x < x1 - ex0; x++) s += features[(c * h + y) * w + x];
-        sums[c] += s;
-      }
+      const tileSums = tidy(() => {
+        const maps = featureMaps(toTensor(crop(image, ey0, ex0, ey1 - ey0, ex1 - ex0), like));
+        return blockedRegionSums(maps.toArray(), maps.shape, width4c, [y0 - ey0, y1 - ey0, x0 - ex0, x1 - ex0]);
+      });
+      tileSums.forEach((s, c) => (sums[c] += s));
     }
   const pooled = sums.map((s) => s / (image.height * image.width));
   return tidy(() => encoder.fromPooled(Tensor.fromArray(like.dtype === 'float64' ? pooled : Float32Array.from(pooled), [1, width4c], like)).idr);

@@ -2,9 +2,9 @@
 // they arrive in (NCHW, NHWC, nChw8c or nChw16c: ops/common/blocked_layout.h), so a chain of these
 // convolutions runs without reorders; LeakyReLU and the residual add are post-ops (eltwise, sum) of
 // the convolution, the residual being the destination it accumulates into. The weights are
-// reordered from OIHW into the primitive's layout once and kept (PackedWeights below): on a loaded
-// 2-core machine a reorder call costs milliseconds however small the weights are (a parallel region
-// that waits for the second thread), 1.7 s of a 13 s KDSR_S-M forward when it ran per call.
+// reordered from OIHW into the primitive's layout once and kept (PackedWeights below): on the loaded
+// 2-core development VM a reorder call cost milliseconds however small the weights (a parallel region
+// waiting for the second thread), 1.7 s of a 13 s KDSR_S-M generator pass when it ran per call.
 //
 // The convolutions are direct, never Winograd: oneDNN 2.6's f32 Winograd (AVX-512) takes half the time
 // on KDSR's shapes but its results depend on the thread count (it switches between its 4x3 and 2x3
@@ -67,7 +67,7 @@ void append_leaky_relu(dnnl::post_ops& ops, float slope) {
 // the same tensor. An entry is used only while the tensor still holds the bytes it was made from
 // (compared in full: a few microseconds), so weights updated in place, or a new tensor at a reused
 // address, are reordered afresh. The least recently used entries go beyond kCapacity tensors (KDSR_S-M
-// has 94 convolutions).
+// runs 80 convolutions). The packed tensors come from the CPU allocator and count as live memory.
 class PackedWeights {
  public:
   static constexpr size_t kCapacity = 256;
@@ -94,7 +94,7 @@ class PackedWeights {
       if (desc == wanted) return dn::wrap(packed, wanted);
     Tensor packed = Tensor::empty({static_cast<int64_t>((wanted.get_size() + 3) / 4)}, DType::F32, Device{});
     dn::Workspace ws;
-    ws.copy_back(dn::wrap(weight, plain), dn::wrap(packed, wanted));
+    ws.copy_back(dn::wrap(weight, plain), dn::wrap(packed, wanted));  // the reorder
     it->packed.emplace_back(wanted, packed);
     return dn::wrap(packed, wanted);
   }
