@@ -83,7 +83,7 @@ describe('kdsr end to end', () => {
       expect({ key, saved: state.has(key) }).toEqual({ key, saved: true });
 
     kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '1', '--save-every', '1'], dir);
-    expect(kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '2', '--save-every', '1', '--resume'], dir)).toContain('resuming stage 3 from iteration 1');
+    expect(kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '2', '--save-every', '1', '--resume'], dir)).toContain('resuming stage 3 from update 1');
     for (const file of ['gan.safetensors', 'gan.train.safetensors', 'discriminator.safetensors']) {
       const a = tensorBytes(at('gan-whole', file));
       const b = tensorBytes(at('gan-parts', file));
