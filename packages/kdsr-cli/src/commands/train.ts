@@ -29,8 +29,8 @@ const CHECKPOINT_NAMES = { 1: 'teacher', 2: 'student', 3: 'gan' } as const;
 
 /** Options that only some stages take, and what to say when another stage gets them. */
 const STAGE_OPTIONS: ReadonlyArray<{ keys: ReadonlyArray<keyof TrainOptions>; stages: ReadonlyArray<1 | 2 | 3>; message: string }> = [
-  { keys: ['student', 'vgg', 'dCheckpoint', 'dLr', 'dFeats', 'ganWeight'], stages: [3], message: 'are for stage 3 (KDSR-GAN)' },
-  { keys: ['preset', 'nFeats', 'nBlocks', 'nResblocks'], stages: [1], message: 'are for stage 1: later stages take the network size from the teacher and student checkpoints' },
+  { keys: ['student', 'vgg', 'dCheckpoint', 'dLr', 'dFeats', 'ganWeight'], stages: [3], message: 'for stage 3 (KDSR-GAN)' },
+  { keys: ['preset', 'nFeats', 'nBlocks', 'nResblocks'], stages: [1], message: 'for stage 1: later stages take the network size from the teacher and student checkpoints' },
 ];
 
 function optionName(key: string): string {
@@ -40,7 +40,7 @@ function optionName(key: string): string {
 function checkStageOptions(options: TrainOptions): void {
   for (const { keys, stages, message } of STAGE_OPTIONS) {
     const given = keys.filter((k) => options[k] !== undefined);
-    if (given.length > 0 && !stages.includes(options.stage)) throw new Error(`${given.map(optionName).join(', ')} ${message}`);
+    if (given.length > 0 && !stages.includes(options.stage)) throw new Error(`${given.map(optionName).join(', ')} ${given.length === 1 ? 'is' : 'are'} ${message}`);
   }
   if (options.stage === 3 && options.warmupSteps > 0) throw new Error('--warmup-steps is for stage 2 (stage 3 starts from the trained student)');
   if (!options.val && (options.valEvery !== undefined || options.valSetting !== undefined)) throw new Error('--val-every and --val-setting need --val <HR folder>');
@@ -53,6 +53,8 @@ function defaultValSetting(degradation: DegradationKind, scale: number): string 
 
 export async function train(options: TrainOptions): Promise<void> {
   checkStageOptions(options);
+  const noise = trainingNoise(options);
+  const pool = trainingPool(options);
   makeDirectory(options.out);
   removeStaleTemporaryFiles(options.out);
   const base = path.join(options.out, CHECKPOINT_NAMES[options.stage]);
@@ -68,7 +70,7 @@ export async function train(options: TrainOptions): Promise<void> {
   const dataset = await openDatasetPath(options.data);
   const stage = options.stage === 3 ? ganStage(options) : kdsrStage({ ...options, stage: options.stage });
   try {
-    await runStage(stage, options, { dataset, base, runFile, checkpointed });
+    await runStage(stage, options, { dataset, noise, pool, base, runFile, checkpointed });
   } finally {
     stage.dispose();
   }
@@ -77,12 +79,10 @@ export async function train(options: TrainOptions): Promise<void> {
 async function runStage<E extends StepEvent>(
   stage: TrainingStage<E>,
   options: TrainOptions,
-  at: { dataset: Dataset; base: string; runFile: string; checkpointed: boolean },
+  at: { dataset: Dataset; noise: number; pool: number; base: string; runFile: string; checkpointed: boolean },
 ): Promise<void> {
-  const { dataset, base, runFile, checkpointed } = at;
+  const { dataset, noise, pool, base, runFile, checkpointed } = at;
   const scale = stage.scale;
-  const noise = trainingNoise(options);
-  const pool = trainingPool(options);
   const run: RunDescription = {
     stage: options.stage,
     data: path.resolve(options.data),
