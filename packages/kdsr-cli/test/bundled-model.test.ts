@@ -7,9 +7,9 @@ import sharp from 'sharp';
 import { bundledModels, DEFAULT_MODEL, loadKdsrModel, noGrad, upscale, KdsrStudent } from '@kdsr/core';
 import { benchmarkPair, bicubicKdsr, decodeImageFile, parseTestSettings, psnrKdsr, quantizeImage, tensorToImage } from '@kdsr/data';
 import { dispose, tidy } from '@kdsr/cuda';
-import { kdsrOk, scratchDir } from './helpers';
+import { datasetsDir, kdsrOk, scratchDir } from './helpers';
 
-const datasets = process.env.KDSR_DATASETS ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'datasets');
+const datasets = datasetsDir();
 
 test('the default model is bundled, described, and loads through the public API in under a second', () => {
   const models = bundledModels();

@@ -17,7 +17,8 @@ import type { Batch, DataSource } from '../src/train/data-source';
 import { Ema } from '../src/train/ema';
 import { gradNorm } from '../src/train/grad-norm';
 import { learningRate } from '../src/train/schedule';
-import { NonFiniteError, Trainer } from '../src/train/trainer';
+import { NonFiniteError } from '../src/train/stage-trainer';
+import { Trainer } from '../src/train/trainer';
 import { SeededSource } from './fixed-source';
 import { expectClose, fixtureTensor, randomArray } from './helpers';
 
@@ -168,11 +169,11 @@ describe('Trainer', () => {
     const teacher = new KdsrTeacher(TINY, { seed: 3 });
     const trainer = new Trainer({ stage: 1, teacher, data: new PoisonedSource(3), optimizer: { lr: 1e-3 } });
     const file = path.join(dir, 'nan');
-    await trainer.run(2, { path: file, every: 2 });
+    await trainer.run(2, { checkpoint: { path: file, every: 2 } });
     const saved = fs.readFileSync(checkpointPaths(file).weights);
     const before = teacher.namedParameters().map(([, p]) => p.value.toArray());
     let error: unknown;
-    await trainer.run(4, { path: file, every: 1 }).catch((e) => (error = e));
+    await trainer.run(4, { checkpoint: { path: file, every: 1 } }).catch((e) => (error = e));
     expect(error).toBeInstanceOf(NonFiniteError);
     expect((error as Error).message).toMatch(/training diverged at update 3: the (total|l1) loss is NaN; the update was not applied/);
     expect(trainer.updates).toBe(2);
