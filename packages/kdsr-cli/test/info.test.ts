@@ -5,7 +5,7 @@ import { buildInfo, cudaAvailability, nativeOrigin } from '@kdsr/cuda';
 const bin = path.resolve(__dirname, '..', 'dist', 'bin.js');
 
 describe('kdsr info', () => {
-  test('reports the compiled backends and the CPU device as JSON', () => {
+  test('reports the backends, the CUDA backend and the CPU device as JSON', () => {
     const report = JSON.parse(execFileSync(process.execPath, [bin, 'info', '--json'], { encoding: 'utf8' }));
     expect(report.backends).toEqual(buildInfo().backends);
     expect(report.backends).toContain('cpu');
