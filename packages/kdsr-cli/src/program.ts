@@ -30,7 +30,7 @@ export function createProgram(): Command {
 
   program
     .command('info')
-    .description('show the version, the addon in use, compiled backends, oneDNN and available devices')
+    .description('show the version, the addon in use, the backends (CUDA: its libraries, or why it cannot run), oneDNN and available devices')
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }) => {
       const info = collectInfo(version);

@@ -36,16 +36,53 @@ export interface NativeMemoryStats {
   reservedBytes: number;
 }
 
+/** A library the CUDA module loaded: its version, the version of the headers it was built against, its file. */
+export interface CudaLibrary {
+  version: string;
+  builtWith: string;
+  file: string;
+}
+
+/**
+ * The CUDA backend: a module beside the addon (`kdsr_cuda_backend.so`) that the addon loads when it
+ * loads, if cuDNN and cuBLAS can be found. `searched` lists the folders looked in after the dynamic
+ * loader's own search (KDSR_CUDA_LIBRARY_PATH, or the source build's folders and the pip wheels' usual places).
+ */
+export type CudaBuildInfo =
+  | {
+      module: string;
+      loaded: true;
+      searched: string[];
+      /** The CUDA runtime (linked statically) and the GPU architectures compiled for. */
+      runtime: string;
+      architectures: string;
+      cudnn: CudaLibrary;
+      cublas: CudaLibrary;
+    }
+  | {
+      module: string;
+      loaded: false;
+      searched: string[];
+      /** Why it did not load: the dynamic loader's message, e.g. "libcudnn.so.9: cannot open shared object file: ...". */
+      error: string;
+      /** What to install, when a library was missing; else null. */
+      hint: string | null;
+    };
+
 export interface BuildInfo {
   version: string;
+  /** The backends that can run: 'cpu', and 'cuda' once its module is loaded (see cudaAvailability() for GPUs). */
   backends: Array<'cpu' | 'cuda'>;
   /** oneDNN version the CPU backend was built with, or null for reference kernels only. */
   onednn: string | null;
   openmp: boolean;
   compiler: string;
-  /** What the CUDA backend was built with, or null for a CPU-only build. */
-  cuda: { runtime: string; cudnn: string; cublas: string; architectures: string } | null;
+  /** The CUDA backend's module, or null for a CPU-only build. */
+  cuda: CudaBuildInfo | null;
 }
+
+/** Whether 'cuda:N' devices can be used, and if not, why (one line). */
+export type CudaAvailability = { available: true; devices: number } | { available: false; reason: string };
 
 export interface DeviceListing {
   device: string;
@@ -59,6 +96,7 @@ export interface NativeBinding {
   memoryStats(device: string): NativeMemoryStats;
   buildInfo(): BuildInfo;
   devices(): DeviceListing[];
+  cudaAvailability(): CudaAvailability;
   setCpuPreference(impl: 'onednn' | 'reference'): void;
   getCpuPreference(): 'onednn' | 'reference';
   setNumThreads(n: number): void;
@@ -141,12 +179,7 @@ function load(): NativeBinding {
       origin = { file: found.file, from: candidate.from };
       return binding;
     } catch (error) {
-      const message = (error as Error).message;
-      failures.push(`${candidate.label}: ${message}`);
-      if (/lib(cudnn|cublas)[^:]*\.so/.test(message))
-        failures.push(
-          '    this build has the CUDA backend: make cuDNN 9 and cuBLAS visible with LD_LIBRARY_PATH (e.g. the nvidia/cudnn/lib and nvidia/cu13/lib folders of a PyTorch environment), or rebuild CPU-only with KDSR_CUDA=OFF',
-        );
+      failures.push(`${candidate.label}: ${(error as Error).message}`);
     }
   }
   // Modelled on sharp's message: what was tried, why each failed, and the commands that fix it.

@@ -1,5 +1,5 @@
 // Engine-wide settings and facts: which backends this build has, devices, CPU threads.
-import { BuildInfo, DeviceListing, native } from './binding';
+import { BuildInfo, CudaAvailability, DeviceListing, native } from './binding';
 
 export function buildInfo(): BuildInfo {
   return native().buildInfo();
@@ -8,6 +8,14 @@ export function buildInfo(): BuildInfo {
 /** 'cpu' plus one entry per usable CUDA GPU. */
 export function devices(): DeviceListing[] {
   return native().devices();
+}
+
+/**
+ * Whether CUDA devices can be used; if not, why: a CPU-only build, a CUDA module that could not load
+ * cuDNN/cuBLAS (buildInfo().cuda has the details and what to install), or no usable GPU or driver.
+ */
+export function cudaAvailability(): CudaAvailability {
+  return native().cudaAvailability();
 }
 
 /** Which CPU implementation runs convolution and matmul: 'onednn' (default where built) or the plain 'reference'. */

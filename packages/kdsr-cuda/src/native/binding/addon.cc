@@ -2,6 +2,7 @@
 #include "addon.h"
 
 #include "../core/backend.h"
+#include "../core/cuda_module.h"
 #include "../core/parallel.h"
 #include "../core/registry.h"
 #include "../ops/random/philox.h"
@@ -12,6 +13,8 @@
 namespace kdsr {
 
 KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
+  // Before any kernel runs (the module adds its kernels to the registry), once per process.
+  load_cuda_module();
   Napi::Function tensor = NativeTensor::define(env);
   tensor_class = Napi::Persistent(tensor);
   DefineAddon(exports, {
@@ -22,6 +25,7 @@ KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&KdsrAddon::memory_stats>("memoryStats"),
                            InstanceMethod<&KdsrAddon::build_info>("buildInfo"),
                            InstanceMethod<&KdsrAddon::devices>("devices"),
+                           InstanceMethod<&KdsrAddon::cuda_availability>("cudaAvailability"),
                            InstanceMethod<&KdsrAddon::set_cpu_preference>("setCpuPreference"),
                            InstanceMethod<&KdsrAddon::get_cpu_preference>("getCpuPreference"),
                            InstanceMethod<&KdsrAddon::set_num_threads>("setNumThreads"),
@@ -125,13 +129,49 @@ Napi::Value KdsrAddon::memory_stats(const Napi::CallbackInfo& info) {
   });
 }
 
+static Napi::Array string_array(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array out = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); i++) out.Set(static_cast<uint32_t>(i), items[i]);
+  return out;
+}
+
+static Napi::Object cuda_library(Napi::Env env, const char* version, const char* built_with, const char* file) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("version", version);
+  out.Set("builtWith", built_with);
+  out.Set("file", file);
+  return out;
+}
+
+// buildInfo().cuda: null without a CUDA module; otherwise the module, whether it loaded and why not, or
+// what it was built with and the cuDNN / cuBLAS it loaded.
+static Napi::Value cuda_build_info(Napi::Env env) {
+  const CudaModuleStatus& m = load_cuda_module();
+  if (!m.present) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("module", m.module);
+  out.Set("loaded", m.loaded);
+  out.Set("searched", string_array(env, m.searched));
+  if (!m.loaded) {
+    out.Set("error", m.error);
+    bool missing = m.error.find("cannot open shared object file") != std::string::npos;
+    out.Set("hint", missing ? Napi::Value(Napi::String::New(env, cuda_libraries_hint())) : env.Null());
+    return out;
+  }
+  out.Set("runtime", m.info->runtime);
+  out.Set("architectures", m.info->architectures);
+  out.Set("cudnn", cuda_library(env, m.info->cudnn_loaded, m.info->cudnn_built, m.info->cudnn_file));
+  out.Set("cublas", cuda_library(env, m.info->cublas_loaded, m.info->cublas_built, m.info->cublas_file));
+  return out;
+}
+
 Napi::Value KdsrAddon::build_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
   out.Set("version", KDSR_VERSION);
   Napi::Array backends = Napi::Array::New(env);
   backends.Set(0u, "cpu");
-  if (cuda_compiled()) backends.Set(1u, "cuda");
+  if (cuda_backend_if_loaded()) backends.Set(1u, "cuda");
   out.Set("backends", backends);
   out.Set("onednn", KDSR_WITH_ONEDNN ? Napi::Value(Napi::String::New(env, KDSR_ONEDNN_VERSION)) : env.Null());
   out.Set("openmp",
@@ -142,16 +182,7 @@ Napi::Value KdsrAddon::build_info(const Napi::CallbackInfo& info) {
 #endif
   );
   out.Set("compiler", KDSR_COMPILER);
-  if (KDSR_WITH_CUDA) {
-    Napi::Object cuda = Napi::Object::New(env);
-    cuda.Set("runtime", KDSR_CUDA_VERSION);
-    cuda.Set("cudnn", KDSR_CUDNN_VERSION);
-    cuda.Set("cublas", KDSR_CUBLAS_VERSION);
-    cuda.Set("architectures", KDSR_CUDA_ARCHS);
-    out.Set("cuda", cuda);
-  } else {
-    out.Set("cuda", env.Null());
-  }
+  out.Set("cuda", cuda_build_info(env));
   return out;
 }
 
@@ -162,13 +193,34 @@ Napi::Value KdsrAddon::devices(const Napi::CallbackInfo& info) {
   cpu.Set("device", "cpu");
   cpu.Set("name", concat("CPU (", num_threads(), " threads)"));
   out.Set(0u, cpu);
-  if (const CudaBackend* cuda = cuda_backend_if_compiled()) {
+  if (const CudaBackend* cuda = cuda_backend_if_loaded()) {
     for (int i = 0; i < cuda->device_count(); i++) {
       Napi::Object d = Napi::Object::New(env);
       d.Set("device", concat("cuda:", i));
       d.Set("name", cuda->device_name(i));
       out.Set(static_cast<uint32_t>(i + 1), d);
     }
+  }
+  return out;
+}
+
+// cudaAvailability(): { available: true, devices } or { available: false, reason } (a CPU-only build,
+// a CUDA module that did not load, or no usable GPU).
+Napi::Value KdsrAddon::cuda_availability(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  const CudaModuleStatus& m = load_cuda_module();
+  const CudaBackend* cuda = cuda_backend_if_loaded();
+  int count = cuda ? cuda->device_count() : 0;
+  out.Set("available", count > 0);
+  if (count > 0) {
+    out.Set("devices", count);
+  } else if (!m.present) {
+    out.Set("reason", "this build of @kdsr/cuda was compiled without the CUDA backend (CPU only)");
+  } else if (!cuda) {
+    out.Set("reason", concat("the CUDA backend did not load: ", m.error));
+  } else {
+    out.Set("reason", concat("no usable CUDA GPU: ", cuda->unavailable_reason()));
   }
   return out;
 }
