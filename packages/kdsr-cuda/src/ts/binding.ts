@@ -47,6 +47,9 @@ export interface BuildInfo {
   cuda: { runtime: string; cudnn: string; cublas: string; architectures: string } | null;
 }
 
+/** Instruction sets of kdsr's own SIMD kernels: x86-64-v4, x86-64-v3 (AVX2 + FMA), baseline x86-64. */
+export type CpuIsa = 'avx512' | 'avx2' | 'baseline';
+
 export interface DeviceListing {
   device: string;
   name: string;
@@ -63,6 +66,9 @@ export interface NativeBinding {
   getCpuPreference(): 'onednn' | 'reference';
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  setCpuIsa(isa: CpuIsa): void;
+  getCpuIsa(): CpuIsa;
+  supportedCpuIsas(): CpuIsa[];
   synchronize(device: string): void;
   setCudaMath(math: 'tf32' | 'fp32'): void;
   getCudaMath(): 'tf32' | 'fp32';
