@@ -6,7 +6,9 @@
 //   conv            conv 3x3 64->64 + bias forward and backward (every gradient), B16 64x64
 //   ddc             IDR-DDC + LeakyReLU forward and backward (input and kernel gradients), B8 C64 64x64
 // Every round runs every case at every thread count, kdsr first in even rounds and PyTorch first in
-// odd ones; the table gives the median over all rounds' runs and kdsr / PyTorch.
+// odd ones; the table gives the median over all rounds' runs and kdsr / PyTorch, of wall time and
+// of the process's CPU time (less disturbed by other jobs on a shared machine; with several
+// threads it includes OpenMP's spin-waiting, on both sides).
 //
 // Usage: node tools/bench-cpu-training.mjs [--rounds 3] [--step-runs 2] [--op-runs 10] [--threads 1,2]
 //        [--cases stage2,stage1,conv,ddc] [--isa avx2] [--python /work/bench-venv/bin/python] [--json out.json]
@@ -127,12 +129,16 @@ async function runKdsr(name, nThreads, runs) {
   cuda.setNumThreads(nThreads);
   await run();
   const ms = [];
+  const cpuMs = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     await run();
+    const c = process.cpuUsage(c0);
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    cpuMs.push((c.user + c.system) / 1e3);
   }
-  return ms;
+  return { ms, cpuMs };
 }
 
 const worker = spawn(python, [join(root, 'tools', 'bench_cpu_training.py')], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
@@ -144,7 +150,7 @@ async function runTorch(name, nThreads, runs) {
   if (reply.done) throw new Error(`the PyTorch worker (${python}) exited; see its error above`);
   const parsed = JSON.parse(reply.value);
   torchInfo = parsed.torch;
-  return parsed.ms;
+  return { ms: parsed.ms, cpuMs: parsed.cpu_ms };
 }
 
 const median = (values) => {
@@ -153,16 +159,20 @@ const median = (values) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const samples = new Map(); // `${case}/${threads}` -> { kdsr: [], torch: [] }
+const samples = new Map(); // `${case}/${threads}` -> wall and CPU milliseconds of each side
 const loads = [os.loadavg()[0]];
 for (let round = 0; round < rounds; round++) {
   for (const name of cases)
     for (const t of threads) {
       const runs = name.startsWith('stage') ? stepRuns : opRuns;
       const key = `${name}/${t}`;
-      if (!samples.has(key)) samples.set(key, { kdsr: [], torch: [] });
+      if (!samples.has(key)) samples.set(key, { kdsr: [], torch: [], kdsrCpu: [], torchCpu: [] });
       const cell = samples.get(key);
-      const sides = [async () => cell.kdsr.push(...(await runKdsr(name, t, runs))), async () => cell.torch.push(...(await runTorch(name, t, runs)))];
+      const record = (side, { ms, cpuMs }) => {
+        cell[side].push(...ms);
+        cell[`${side}Cpu`].push(...cpuMs);
+      };
+      const sides = [async () => record('kdsr', await runKdsr(name, t, runs)), async () => record('torch', await runTorch(name, t, runs))];
       if (round % 2) sides.reverse();
       for (const side of sides) await side();
       process.stderr.write(`round ${round + 1}/${rounds} ${key}: kdsr ${median(cell.kdsr).toFixed(1)} ms, PyTorch ${median(cell.torch).toFixed(1)} ms\n`);
@@ -171,22 +181,46 @@ for (let round = 0; round < rounds; round++) {
 }
 worker.stdin.end();
 
+// The caching allocator in the steady state: one more step of each training case, counting the
+// buffers it handed out and those that needed new memory from the system.
+const allocatorLines = [];
+for (const name of cases.filter((c) => c.startsWith('stage'))) {
+  const before = cuda.memory('cpu');
+  await kdsrCases.get(name)();
+  const after = cuda.memory('cpu');
+  const allocations = after.allocations - before.allocations;
+  const misses = after.segmentAllocations - before.segmentAllocations;
+  allocatorLines.push(`${name}: ${allocations} buffers from the caching allocator in one step, ${misses} new segments (hit rate ${(100 * (1 - misses / allocations)).toFixed(2)} %)`);
+}
+
 const info = cuda.buildInfo();
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const lines = [
   `kdsr ${info.version} (oneDNN ${info.onednn ?? 'none'}), PyTorch ${torchInfo}; ISA ${isa}; ${os.cpus()[0].model}, ${os.cpus().length} CPUs; ` +
     `load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)}; ${rounds} rounds, median of ${stepRuns} (steps) / ${opRuns} (ops) runs per round`,
   '',
-  '| work | threads | kdsr | PyTorch | kdsr / PyTorch |',
-  '| --- | --- | --- | --- | --- |',
+  '| work | threads | kdsr | PyTorch | kdsr / PyTorch | kdsr CPU time | PyTorch CPU time | ratio |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 const rows = [];
 for (const name of cases)
   for (const t of threads) {
     const cell = samples.get(`${name}/${t}`);
-    const row = { case: name, threads: t, kdsr_ms: median(cell.kdsr), torch_ms: median(cell.torch), kdsr_runs: cell.kdsr, torch_runs: cell.torch };
+    const row = {
+      case: name,
+      threads: t,
+      kdsr_ms: median(cell.kdsr),
+      torch_ms: median(cell.torch),
+      kdsr_cpu_ms: median(cell.kdsrCpu),
+      torch_cpu_ms: median(cell.torchCpu),
+      kdsr_runs: cell.kdsr,
+      torch_runs: cell.torch,
+    };
     rows.push(row);
-    lines.push(`| ${LABELS[name]} | ${t} | ${fmt(row.kdsr_ms)} | ${fmt(row.torch_ms)} | ${(row.kdsr_ms / row.torch_ms).toFixed(2)} |`);
+    lines.push(
+      `| ${LABELS[name]} | ${t} | ${fmt(row.kdsr_ms)} | ${fmt(row.torch_ms)} | ${(row.kdsr_ms / row.torch_ms).toFixed(2)} | ` +
+        `${fmt(row.kdsr_cpu_ms)} | ${fmt(row.torch_cpu_ms)} | ${(row.kdsr_cpu_ms / row.torch_cpu_ms).toFixed(2)} |`,
+    );
   }
-console.log(lines.join('\n'));
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ isa, loads, torch: torchInfo, build: info, rows }, null, 2) + '\n');
+console.log([...lines, '', ...allocatorLines].join('\n'));
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ isa, loads, torch: torchInfo, build: info, rows, allocator: allocatorLines }, null, 2) + '\n');

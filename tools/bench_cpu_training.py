@@ -3,7 +3,7 @@
 
 A worker: it reads one JSON request per line on stdin, {"case": ..., "threads": n, "runs": r}, runs
 the case r times with torch.set_num_threads(n) after one untimed run, and answers one JSON line
-{"ms": [...]} with the time of each run. Cases, float32, the shapes of kdsr's side:
+{"ms": [...], "cpu_ms": [...]} with the wall and process CPU time of each run. Cases, float32, the shapes of kdsr's side:
 
 - stage1 / stage2: one training step of KDSR-M x4 (n_feats 64, 53 IDR-DCRB blocks, 9 encoder
   res-blocks), batch 4, LR 48x48 / HR 192x192: forward, loss (stage 1: L1; stage 2: L1 + KD against
@@ -185,12 +185,13 @@ def main():
         run = cases[request["case"]]
         torch.set_num_threads(request["threads"])
         run()
-        times = []
+        times, cpu = [], []
         for _ in range(request["runs"]):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run()
             times.append((time.perf_counter() - start) * 1000)
-        print(json.dumps({"ms": times, "torch": torch.__version__, "onednn": torch.backends.mkldnn.is_available()}), flush=True)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        print(json.dumps({"ms": times, "cpu_ms": cpu, "torch": torch.__version__}), flush=True)
 
 
 if __name__ == "__main__":

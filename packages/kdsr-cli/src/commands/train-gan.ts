@@ -22,7 +22,7 @@ import {
   UNetDiscriminatorSN,
   WeightValue,
 } from '@kdsr/core';
-import type { TrainingSource } from '@kdsr/data';
+import type { PrefetchingSource } from '@kdsr/data';
 import { openDatasetPath } from '../dataset-path';
 import { Progress } from '../progress';
 import { trainingSource } from '../training-data';
@@ -52,7 +52,7 @@ function formatProgress(e: GanProgressEvent, steps: number): string {
   const l = e.losses;
   return (
     `step ${e.step}/${steps}  G ${l.gTotal.toFixed(5)} (l1 ${l.l1.toFixed(5)}, percep ${l.percep.toFixed(5)}, gan ${l.ganG.toFixed(5)}, kd ${l.kd.toFixed(5)})  ` +
-    `D real ${l.dReal.toFixed(5)} fake ${l.dFake.toFixed(5)}  lr ${e.lr.toExponential(2)}/${e.discriminatorLr.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`
+    `D real ${l.dReal.toFixed(5)} fake ${l.dFake.toFixed(5)}  lr ${e.lr.toExponential(2)}/${e.discriminatorLr.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s  batch wait ${e.dataWaitMs.toFixed(0)} ms`
   );
 }
 
@@ -77,7 +77,7 @@ export async function trainGan(options: TrainOptions): Promise<void> {
   let student: KdsrStudent | null = null;
   let discriminator: UNetDiscriminatorSN | null = null;
   let perceptual: PerceptualLoss | null = null;
-  let source: TrainingSource | null = null;
+  let source: PrefetchingSource | null = null;
   let trainer: GanTrainer | null = null;
   let progress: Progress | null = null;
   let interrupted = false;

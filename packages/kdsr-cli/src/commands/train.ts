@@ -118,7 +118,7 @@ export function trainingNoise(options: TrainOptions): number {
 
 function formatProgress(e: ProgressEvent, steps: number): string {
   const parts = e.losses.kd !== undefined ? ` (l1 ${e.losses.l1?.toFixed(5) ?? '-'}, kd ${e.losses.kd.toFixed(5)})` : '';
-  return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`;
+  return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s  batch wait ${e.dataWaitMs.toFixed(0)} ms`;
 }
 
 export async function train(options: TrainOptions & { stage: 1 | 2 }): Promise<void> {

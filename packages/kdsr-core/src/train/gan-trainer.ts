@@ -71,6 +71,8 @@ export interface GanProgressEvent {
   gradNorm: number;
   discriminatorGradNorm: number;
   samplesPerSecond: number;
+  /** Milliseconds the iteration waited for its batch (≈ 0 when the data source makes batches ahead). */
+  dataWaitMs: number;
 }
 
 export interface GanTrainerEvents {
@@ -170,6 +172,7 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
   async step(): Promise<GanProgressEvent> {
     const started = performance.now();
     const batch = await this.options.data.nextBatch();
+    const dataWaitMs = performance.now() - started;
     const rates = this.learningRates;
     let sr: Tensor | null = null;
     let event: GanProgressEvent;
@@ -188,6 +191,7 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
         gradNorm: g.norm,
         discriminatorGradNorm: d.norm,
         samplesPerSecond: batch.lr.shape[0] / ((performance.now() - started) / 1000),
+        dataWaitMs,
       };
     } finally {
       this.options.student.zeroGrad();

@@ -58,6 +58,8 @@ export interface ProgressEvent {
   lr: number;
   gradNorm: number;
   samplesPerSecond: number;
+  /** Milliseconds the update waited for its batch (≈ 0 when the data source makes batches ahead). */
+  dataWaitMs: number;
 }
 
 export interface ValidationEvent {
@@ -154,6 +156,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   async step(): Promise<ProgressEvent> {
     const started = performance.now();
     const batch = this.inModelDtype(await this.options.data.nextBatch());
+    const dataWaitMs = performance.now() - started;
     const lr = this.learningRate;
     const warmup = this.stage === 2 && this.updates < (this.options.warmupSteps ?? 0);
     let losses: StepLosses;
@@ -177,7 +180,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
     this.updates++;
     const seconds = (performance.now() - started) / 1000;
-    const event: ProgressEvent = { step: this.updates, losses, lr, gradNorm: norm, samplesPerSecond: batch.lr.shape[0] / seconds };
+    const event: ProgressEvent = { step: this.updates, losses, lr, gradNorm: norm, samplesPerSecond: batch.lr.shape[0] / seconds, dataWaitMs };
     this.emit('progress', event);
     const validation = this.options.validation;
     if (validation && this.updates % validation.every === 0) {

@@ -34,6 +34,10 @@ export interface NativeMemoryStats {
   liveBytes: number;
   peakBytes: number;
   reservedBytes: number;
+  /** Buffers handed out by the device's caching allocator since the start. */
+  allocations: number;
+  /** Of those, the ones that took new memory from the device (cache misses); flat in a steady state. */
+  segmentAllocations: number;
 }
 
 export interface BuildInfo {

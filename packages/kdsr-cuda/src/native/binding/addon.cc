@@ -124,6 +124,8 @@ Napi::Value KdsrAddon::memory_stats(const Napi::CallbackInfo& info) {
     out.Set("liveBuffers", static_cast<double>(s.live_buffers));
     out.Set("liveBytes", static_cast<double>(s.live_bytes));
     out.Set("peakBytes", static_cast<double>(s.peak_bytes));
+    out.Set("allocations", static_cast<double>(s.allocations));
+    out.Set("segmentAllocations", static_cast<double>(s.segment_allocations));
     out.Set("reservedBytes", static_cast<double>(s.reserved_bytes));
     return out;
   });
