@@ -6,6 +6,14 @@
 // layouts make oneDNN 2.6 fall back to im2col + GEMM, slower in every training shape measured on
 // both AVX-512 and AVX2 (packages/kdsr-cuda/BENCHMARKS.md, "oneDNN layouts").
 //
+// Algorithm. oneDNN 2.x has Winograd F(4x4, 3x3) kernels for float32 on AVX-512 cores; in every
+// KDSR training shape measured they are 1.5-2.6x faster than direct convolution, forward and both
+// backwards (relative error about 2e-6 against 3e-7), except with a 3-channel input (the head),
+// where direct is faster. So 3x3 stride-1 convolutions with at least 16 input channels use
+// Winograd where oneDNN offers it for the call, direct convolution elsewhere (AVX2, oneDNN 3.x,
+// strides, other kernels): a choice fixed by the machine and the shape, never by timing, so a run
+// resumed on the same machine repeats the same arithmetic.
+//
 // Thread-count independence. Forward and backward-data primitives write each output element from
 // one thread (checked by test/threads.test.ts). oneDNN's backward-weights primitive sums the
 // weight gradient over the batch in per-thread partial sums, so its bits depend on the thread
@@ -25,6 +33,7 @@ using dnnl::algorithm;
 using dnnl::prop_kind;
 
 struct ConvDescs {
+  algorithm alg;
   dnnl::memory::desc src, weights, bias, dst;
   dn::dims strides, padding_l, padding_r;
 };
@@ -34,8 +43,10 @@ struct ConvDescs {
 dn::dims padding_r(const Conv2dShape& s) { return {(s.oh - 1) * s.stride + s.k - s.h - s.pad, (s.ow - 1) * s.stride + s.k - s.w - s.pad}; }
 
 // Descriptors for `batch` samples (the call's batch, or 1 for the per-sample weight gradient).
-ConvDescs conv_descs(const Conv2dShape& s, int64_t batch, dn::tag layout) {
-  return ConvDescs{dn::desc({batch, s.cin, s.h, s.w}, layout),
+ConvDescs conv_descs(const Conv2dShape& s, int64_t batch, algorithm alg) {
+  const dn::tag layout = dn::tag::any;
+  return ConvDescs{alg,
+                   dn::desc({batch, s.cin, s.h, s.w}, layout),
                    dn::desc({s.cout, s.cin, s.k, s.k}, layout),
                    dn::desc({s.cout}, dn::tag::x),
                    dn::desc({batch, s.cout, s.oh, s.ow}, layout),
@@ -52,15 +63,15 @@ dnnl::memory::desc w_plain(const Conv2dShape& s) { return dn::desc({s.cout, s.ci
 // The primitive descriptors, in the API of oneDNN 2.x (operation descriptor first) or 3.x.
 dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool bias) {
 #if KDSR_ONEDNN_V3
-  return bias ? dnnl::convolution_forward::primitive_desc(dn::engine(), prop_kind::forward_training, algorithm::convolution_direct, d.src, d.weights,
+  return bias ? dnnl::convolution_forward::primitive_desc(dn::engine(), prop_kind::forward_training, d.alg, d.src, d.weights,
                                                           d.bias, d.dst, d.strides, d.padding_l, d.padding_r, dn::attributes())
-              : dnnl::convolution_forward::primitive_desc(dn::engine(), prop_kind::forward_training, algorithm::convolution_direct, d.src, d.weights,
+              : dnnl::convolution_forward::primitive_desc(dn::engine(), prop_kind::forward_training, d.alg, d.src, d.weights,
                                                           d.dst, d.strides, d.padding_l, d.padding_r, dn::attributes());
 #else
   dnnl::convolution_forward::desc desc =
-      bias ? dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides,
+      bias ? dnnl::convolution_forward::desc(prop_kind::forward_training, d.alg, d.src, d.weights, d.bias, d.dst, d.strides,
                                              d.padding_l, d.padding_r)
-           : dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides,
+           : dnnl::convolution_forward::desc(prop_kind::forward_training, d.alg, d.src, d.weights, d.dst, d.strides,
                                              d.padding_l, d.padding_r);
   return dnnl::convolution_forward::primitive_desc(desc, dn::attributes(), dn::engine());
 #endif
@@ -68,27 +79,41 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool bi
 
 dnnl::convolution_backward_data::primitive_desc backward_data_pd(const ConvDescs& d) {
 #if KDSR_ONEDNN_V3
-  return dnnl::convolution_backward_data::primitive_desc(dn::engine(), algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding_l,
+  return dnnl::convolution_backward_data::primitive_desc(dn::engine(), d.alg, d.src, d.weights, d.dst, d.strides, d.padding_l,
                                                          d.padding_r, forward_pd(d, false), dn::attributes());
 #else
-  dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding_l, d.padding_r);
+  dnnl::convolution_backward_data::desc desc(d.alg, d.src, d.weights, d.dst, d.strides, d.padding_l, d.padding_r);
   return dnnl::convolution_backward_data::primitive_desc(desc, dn::attributes(), dn::engine(), forward_pd(d, false));
 #endif
 }
 
 dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const ConvDescs& d, bool bias) {
 #if KDSR_ONEDNN_V3
-  return bias ? dnnl::convolution_backward_weights::primitive_desc(dn::engine(), algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst,
+  return bias ? dnnl::convolution_backward_weights::primitive_desc(dn::engine(), d.alg, d.src, d.weights, d.bias, d.dst,
                                                                    d.strides, d.padding_l, d.padding_r, forward_pd(d, true), dn::attributes())
-              : dnnl::convolution_backward_weights::primitive_desc(dn::engine(), algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides,
+              : dnnl::convolution_backward_weights::primitive_desc(dn::engine(), d.alg, d.src, d.weights, d.dst, d.strides,
                                                                    d.padding_l, d.padding_r, forward_pd(d, false), dn::attributes());
 #else
   dnnl::convolution_backward_weights::desc desc =
-      bias ? dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides, d.padding_l,
+      bias ? dnnl::convolution_backward_weights::desc(d.alg, d.src, d.weights, d.bias, d.dst, d.strides, d.padding_l,
                                                       d.padding_r)
-           : dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.padding_l, d.padding_r);
+           : dnnl::convolution_backward_weights::desc(d.alg, d.src, d.weights, d.dst, d.strides, d.padding_l, d.padding_r);
   return dnnl::convolution_backward_weights::primitive_desc(desc, dn::attributes(), dn::engine(), forward_pd(d, bias));
 #endif
+}
+
+// make(descriptors) with Winograd where the rule at the top allows it and oneDNN has a kernel for
+// the call, else with direct convolution.
+template <typename Make>
+auto with_algorithm(const Conv2dShape& s, int64_t batch, Make&& make) -> decltype(make(conv_descs(s, batch, algorithm::convolution_direct))) {
+  if (s.k == 3 && s.stride == 1 && s.cin >= 16) {
+    try {
+      return make(conv_descs(s, batch, algorithm::convolution_winograd));
+    } catch (const dnnl::error&) {
+      // No Winograd kernel for this call on this machine.
+    }
+  }
+  return make(conv_descs(s, batch, algorithm::convolution_direct));
 }
 
 // A cached primitive with the conversions of its operands from our layouts (and of its output back).
@@ -125,7 +150,7 @@ Tensors conv2d_forward(const Tensors& in, const Attrs& attrs) {
   const Conv2dShape s = conv2d_shape(attrs, x, weight, bias);
   const bool has_bias = bias.defined();
   auto conv = forward_cache.get(shape_key("conv2d", s, has_bias), [&] {
-    auto pd = forward_pd(conv_descs(s, s.batch, dn::tag::any), has_bias);
+    auto pd = with_algorithm(s, s.batch, [&](const ConvDescs& d) { return forward_pd(d, has_bias); });
     return Forward{pd, dnnl::convolution_forward(pd), dn::Reorder(x_plain(s, s.batch), pd.src_desc()), dn::Reorder(w_plain(s), pd.weights_desc()),
                    dn::Reorder(pd.dst_desc(), y_plain(s, s.batch))};
   });
@@ -144,7 +169,7 @@ Tensors conv2d_forward(const Tensors& in, const Attrs& attrs) {
 
 Tensor backward_data(const Tensor& dy, const Tensor& x, const Tensor& weight, const Conv2dShape& s) {
   auto conv = backward_data_cache.get(shape_key("conv2d_backward_data", s, false), [&] {
-    auto pd = backward_data_pd(conv_descs(s, s.batch, dn::tag::any));
+    auto pd = with_algorithm(s, s.batch, [](const ConvDescs& d) { return backward_data_pd(d); });
     return BackwardData{pd, dnnl::convolution_backward_data(pd), dn::Reorder(y_plain(s, s.batch), pd.diff_dst_desc()),
                         dn::Reorder(w_plain(s), pd.weights_desc()), dn::Reorder(pd.diff_src_desc(), x_plain(s, s.batch))};
   });
@@ -169,7 +194,7 @@ void backward_weights(const Tensor& dy, const Tensor& x, const Conv2dShape& s, b
   {
     dn::SingleThreaded one_thread;
     conv = backward_weights_cache.get(shape_key("conv2d_backward_weights_sample", s, need_bias), [&] {
-      auto pd = backward_weights_pd(conv_descs(s, 1, dn::tag::any), need_bias);
+      auto pd = with_algorithm(s, 1, [&](const ConvDescs& d) { return backward_weights_pd(d, need_bias); });
       return BackwardWeights{pd, dnnl::convolution_backward_weights(pd), dn::Reorder(x_plain(s, 1), pd.src_desc()),
                              dn::Reorder(y_plain(s, 1), pd.diff_dst_desc()), dn::Reorder(pd.diff_weights_desc(), w_plain(s))};
     });
