@@ -11,7 +11,8 @@
 // threads it includes OpenMP's spin-waiting, on both sides).
 //
 // Usage: node tools/bench-cpu-training.mjs [--rounds 3] [--step-runs 2] [--op-runs 10] [--threads 1,2]
-//        [--cases stage2,stage1,conv,ddc] [--isa avx2] [--python /work/bench-venv/bin/python] [--json out.json]
+//        [--cases stage2,stage1,conv,ddc] [--isa avx2] [--omp-wait-policy passive|active]
+//        [--python /work/bench-venv/bin/python] [--json out.json]
 // --isa avx2 runs both sides as on an AVX2 machine: oneDNN (ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA),
 // kdsr's own kernels (KDSR_CPU_ISA), PyTorch's (ATEN_CPU_CAPABILITY) and MKL (MKL_ENABLE_INSTRUCTIONS).
 import { spawn } from 'child_process';
@@ -31,6 +32,7 @@ const opRuns = Number(opt('--op-runs', 10));
 const threads = opt('--threads', '1,2').split(',').map(Number);
 const cases = opt('--cases', 'stage2,stage1,conv,ddc').split(',');
 const isa = opt('--isa', 'native');
+const ompWait = opt('--omp-wait-policy', null);
 const python = opt('--python', '/work/bench-venv/bin/python');
 const jsonOut = opt('--json', null);
 
@@ -46,6 +48,9 @@ if (isa === 'avx2') {
 } else if (isa !== 'native') {
   throw new Error(`--isa must be native or avx2, got ${isa}`);
 }
+// GNU OpenMP (kdsr's and PyTorch's) spin-waits at barriers by default; on a machine whose cores
+// other jobs also use, 'passive' (sleep at once) can be much faster with several threads.
+if (ompWait) process.env.OMP_WAIT_POLICY = ompWait;
 
 const require = createRequire(import.meta.url);
 const cuda = require(join(root, 'packages', 'kdsr-cuda', 'dist', 'index.js'));
@@ -196,7 +201,7 @@ for (const name of cases.filter((c) => c.startsWith('stage'))) {
 const info = cuda.buildInfo();
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const lines = [
-  `kdsr ${info.version} (oneDNN ${info.onednn ?? 'none'}), PyTorch ${torchInfo}; ISA ${isa}; ${os.cpus()[0].model}, ${os.cpus().length} CPUs; ` +
+  `kdsr ${info.version} (oneDNN ${info.onednn ?? 'none'}), PyTorch ${torchInfo}; ISA ${isa}; OMP_WAIT_POLICY ${process.env.OMP_WAIT_POLICY ?? 'unset'}; ${os.cpus()[0].model}, ${os.cpus().length} CPUs; ` +
     `load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)}; ${rounds} rounds, median of ${stepRuns} (steps) / ${opRuns} (ops) runs per round`,
   '',
   '| work | threads | kdsr | PyTorch | kdsr / PyTorch | kdsr CPU time | PyTorch CPU time | ratio |',
@@ -223,4 +228,4 @@ for (const name of cases)
     );
   }
 console.log([...lines, '', ...allocatorLines].join('\n'));
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ isa, loads, torch: torchInfo, build: info, rows, allocator: allocatorLines }, null, 2) + '\n');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ isa, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loads, torch: torchInfo, build: info, rows, allocator: allocatorLines }, null, 2) + '\n');
