@@ -48,7 +48,7 @@ function formatProgress(e: GanProgressEvent, steps: number): string {
   return (
     `step ${e.step}/${steps}  G ${l.total.toFixed(5)} (l1 ${l.l1.toFixed(5)}, percep ${l.percep.toFixed(5)}, gan ${l.ganG.toFixed(5)}, kd ${l.kd.toFixed(5)})  ` +
     `D real ${l.dReal.toFixed(5)} fake ${l.dFake.toFixed(5)} (mean logit ${d.real.toFixed(3)} / ${d.fake.toFixed(3)})  ` +
-    `lr ${e.lr.toExponential(2)}/${e.discriminatorLr.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`
+    `lr ${e.lr.toExponential(2)}/${e.discriminatorLr.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s  batch wait ${e.dataWaitMs.toFixed(0)} ms`
   );
 }
 

@@ -33,7 +33,7 @@ function buildModels(options: TrainOptions & { stage: 1 | 2 }): { teacher: KdsrT
 
 function formatProgress(e: ProgressEvent, steps: number): string {
   const parts = e.losses.kd !== undefined ? ` (l1 ${e.losses.l1?.toFixed(5) ?? '-'}, kd ${e.losses.kd.toFixed(5)})` : '';
-  return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s`;
+  return `step ${e.step}/${steps}  loss ${e.losses.total.toFixed(5)}${parts}  lr ${e.lr.toExponential(2)}  |g| ${e.gradNorm.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s  batch wait ${e.dataWaitMs.toFixed(0)} ms`;
 }
 
 export function kdsrStage(options: TrainOptions & { stage: 1 | 2 }): TrainingStage<ProgressEvent> {

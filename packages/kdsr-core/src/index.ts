@@ -39,7 +39,7 @@ export { Ema } from './train/ema';
 export { gradNorm } from './train/grad-norm';
 export type { Batch, DataSource } from './train/data-source';
 export { StageTrainer, NonFiniteError } from './train/stage-trainer';
-export type { StepEvent, ValidationEvent, StageTrainerEvents, Validation, RunOptions } from './train/stage-trainer';
+export type { StepEvent, StepTiming, ValidationEvent, StageTrainerEvents, Validation, RunOptions } from './train/stage-trainer';
 export { Trainer } from './train/trainer';
 export type { TrainerOptions, ProgressEvent, StepLosses, TrainerEvents } from './train/trainer';
 export { GanTrainer, KDSR_GAN_WEIGHT, KDSR_GAN_EMA_DECAY } from './train/gan-trainer';

@@ -24,7 +24,7 @@ import { gradNorm } from './grad-norm';
 import { KD_TEMPERATURE, KD_WEIGHT, KdOptions } from './losses';
 import type { PerceptualLoss } from './perceptual-loss';
 import { learningRate, LrSchedule, validateSchedule } from './schedule';
-import { checkFinite, NonFiniteError, StageTrainer, StageTrainerEvents, StepEvent, Validation } from './stage-trainer';
+import { checkFinite, NonFiniteError, StageTrainer, StageTrainerEvents, StepEvent, StepTiming, Validation } from './stage-trainer';
 
 /** The generator's GAN-loss weight in KDSR-GAN (Real-ESRGAN uses 0.1). */
 export const KDSR_GAN_WEIGHT = 1;
@@ -160,7 +160,7 @@ export class GanTrainer extends StageTrainer<GanProgressEvent> {
    * the recipe's order, and a non-finite loss or gradient norm (NonFiniteError) leaves every weight
    * as it was.
    */
-  protected update(batch: Batch): Omit<GanProgressEvent, 'step' | 'samplesPerSecond'> {
+  protected update(batch: Batch): Omit<GanProgressEvent, StepTiming> {
     const rates = this.learningRates;
     let sr: Tensor | null = null;
     try {

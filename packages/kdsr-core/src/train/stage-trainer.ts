@@ -18,7 +18,12 @@ export interface StepEvent {
   losses: { total: number };
   lr: number;
   samplesPerSecond: number;
+  /** Milliseconds the update waited for its batch (≈ 0 when the data source makes batches ahead). */
+  dataWaitMs: number;
 }
+
+/** The parts of a StepEvent that the run loop measures (an update returns the rest). */
+export type StepTiming = 'step' | 'samplesPerSecond' | 'dataWaitMs';
 
 export interface ValidationEvent {
   step: number;
@@ -84,7 +89,7 @@ export abstract class StageTrainer<E extends StepEvent> extends EventEmitter<Sta
    * One update on `batch` (already in the model's dtype; the caller disposes it). Throws
    * NonFiniteError, leaving every weight as it was, when a loss or gradient is not finite.
    */
-  protected abstract update(batch: Batch): Omit<E, 'step' | 'samplesPerSecond'>;
+  protected abstract update(batch: Batch): Omit<E, StepTiming>;
 
   /** The state besides the trained weights: tensor groups by name, and JSON (the data position is added). */
   protected abstract trainingState(): { groups: Record<string, Map<string, Tensor>>; json: Record<string, unknown> };
@@ -110,7 +115,8 @@ export abstract class StageTrainer<E extends StepEvent> extends EventEmitter<Sta
   async step(): Promise<E> {
     const started = performance.now();
     const batch = this.inModelDtype(await this.data.nextBatch());
-    let result: Omit<E, 'step' | 'samplesPerSecond'>;
+    const dataWaitMs = performance.now() - started;
+    let result: Omit<E, StepTiming>;
     try {
       result = this.update(batch);
     } finally {
@@ -118,7 +124,7 @@ export abstract class StageTrainer<E extends StepEvent> extends EventEmitter<Sta
     }
     this.updates++;
     const seconds = (performance.now() - started) / 1000;
-    const event = { ...result, step: this.updates, samplesPerSecond: batch.lr.shape[0] / seconds } as E;
+    const event = { ...result, step: this.updates, samplesPerSecond: batch.lr.shape[0] / seconds, dataWaitMs } as E;
     this.emit('progress', event);
     const validation = this.validation;
     if (validation && this.updates % validation.every === 0) {

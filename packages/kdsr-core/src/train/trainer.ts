@@ -15,7 +15,7 @@ import { Ema } from './ema';
 import { gradNorm } from './grad-norm';
 import { KdOptions, kdLoss, l1Loss, studentLosses } from './losses';
 import { learningRate, LrSchedule, validateSchedule } from './schedule';
-import { checkFinite, modelDtype, NonFiniteError, StageTrainer, StageTrainerEvents, StepEvent, Validation } from './stage-trainer';
+import { checkFinite, modelDtype, NonFiniteError, StageTrainer, StageTrainerEvents, StepEvent, StepTiming, Validation } from './stage-trainer';
 
 export interface TrainerOptions {
   stage: 1 | 2;
@@ -94,7 +94,7 @@ export class Trainer extends StageTrainer<ProgressEvent> {
   }
 
   /** batch → forward → loss → backward → grad norm → update. */
-  protected update(batch: Batch): Omit<ProgressEvent, 'step' | 'samplesPerSecond'> {
+  protected update(batch: Batch): Omit<ProgressEvent, StepTiming> {
     const lr = this.learningRate;
     const warmup = this.stage === 2 && this.updates < (this.options.warmupSteps ?? 0);
     try {

@@ -34,6 +34,10 @@ export interface NativeMemoryStats {
   liveBytes: number;
   peakBytes: number;
   reservedBytes: number;
+  /** Buffers handed out by the device's caching allocator since the start. */
+  allocations: number;
+  /** Of those, the ones that took new memory from the device (cache misses); flat in a steady state. */
+  segmentAllocations: number;
 }
 
 /** A library the CUDA module loaded: its version, the version of the headers it was built against, its file. */
@@ -83,6 +87,8 @@ export interface BuildInfo {
 
 /** Whether 'cuda:N' devices can be used, and if not, why (one line). */
 export type CudaAvailability = { available: true; devices: number } | { available: false; reason: string };
+/** Instruction sets of kdsr's own SIMD kernels: x86-64-v4, x86-64-v3 (AVX2 + FMA), baseline x86-64. */
+export type CpuIsa = 'avx512' | 'avx2' | 'baseline';
 
 export interface DeviceListing {
   device: string;
@@ -101,6 +107,9 @@ export interface NativeBinding {
   getCpuPreference(): 'onednn' | 'reference';
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  setCpuIsa(isa: CpuIsa): void;
+  getCpuIsa(): CpuIsa;
+  supportedCpuIsas(): CpuIsa[];
   synchronize(device: string): void;
   setCudaMath(math: 'tf32' | 'fp32'): void;
   getCudaMath(): 'tf32' | 'fp32';

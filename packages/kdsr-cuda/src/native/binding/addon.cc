@@ -3,6 +3,7 @@
 
 #include "../core/backend.h"
 #include "../core/cuda_module.h"
+#include "../core/cpu_isa.h"
 #include "../core/parallel.h"
 #include "../core/registry.h"
 #include "../ops/random/philox.h"
@@ -30,6 +31,9 @@ KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&KdsrAddon::get_cpu_preference>("getCpuPreference"),
                            InstanceMethod<&KdsrAddon::set_num_threads>("setNumThreads"),
                            InstanceMethod<&KdsrAddon::get_num_threads>("getNumThreads"),
+                           InstanceMethod<&KdsrAddon::set_cpu_isa>("setCpuIsa"),
+                           InstanceMethod<&KdsrAddon::get_cpu_isa>("getCpuIsa"),
+                           InstanceMethod<&KdsrAddon::supported_cpu_isas>("supportedCpuIsas"),
                            InstanceMethod<&KdsrAddon::synchronize>("synchronize"),
                            InstanceMethod<&KdsrAddon::set_cuda_math>("setCudaMath"),
                            InstanceMethod<&KdsrAddon::get_cuda_math>("getCudaMath"),
@@ -124,6 +128,8 @@ Napi::Value KdsrAddon::memory_stats(const Napi::CallbackInfo& info) {
     out.Set("liveBuffers", static_cast<double>(s.live_buffers));
     out.Set("liveBytes", static_cast<double>(s.live_bytes));
     out.Set("peakBytes", static_cast<double>(s.peak_bytes));
+    out.Set("allocations", static_cast<double>(s.allocations));
+    out.Set("segmentAllocations", static_cast<double>(s.segment_allocations));
     out.Set("reservedBytes", static_cast<double>(s.reserved_bytes));
     return out;
   });
@@ -242,6 +248,26 @@ Napi::Value KdsrAddon::set_num_threads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value KdsrAddon::get_num_threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
+
+// setCpuIsa('avx512' | 'avx2' | 'baseline'): the variant of our own SIMD kernels (core/cpu_isa.h).
+Napi::Value KdsrAddon::set_cpu_isa(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    kdsr::set_cpu_isa(parse_cpu_isa(name, "setCpuIsa()"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value KdsrAddon::get_cpu_isa(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), cpu_isa_name(kdsr::cpu_isa())); });
+}
+
+Napi::Value KdsrAddon::supported_cpu_isas(const Napi::CallbackInfo& info) {
+  const std::vector<CpuIsa> isas = kdsr::supported_cpu_isas();
+  Napi::Array out = Napi::Array::New(info.Env(), isas.size());
+  for (uint32_t i = 0; i < isas.size(); i++) out.Set(i, Napi::String::New(info.Env(), cpu_isa_name(isas[i])));
+  return out;
+}
 
 // synchronize(device): waits for the device's queued work (a no-op on the CPU, whose kernels are synchronous).
 Napi::Value KdsrAddon::synchronize(const Napi::CallbackInfo& info) {
