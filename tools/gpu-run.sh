@@ -3,12 +3,12 @@
 # the GPU tests (jest: cuda-backend + cuda-parity) and the benchmark against PyTorch, logs in $OUT.
 #
 # Expects, built on the development machine and shipped with the working tree:
-#   packages/kdsr-cuda/build/Release/kdsr_native.node   (built with the CUDA backend)
+#   packages/kdsr-cuda/build/Release/kdsr_native.node and kdsr_cuda_backend.so (the CUDA module beside it)
 #   packages/kdsr-cuda/dist/                             (npx tsc -b packages/kdsr-cuda)
 #   node_modules/ with jest, ts-jest, typescript and their dependencies
 #   a Node binary: $KDSR_NODE, else .gpu-node/node (a copy of `which node`), else node on the PATH
 # cuDNN 9 and cuBLAS 13 are taken from the machine's Python environment (PyTorch's nvidia-* wheels),
-# put on LD_LIBRARY_PATH ahead of the run path baked in at build time. Fixtures: $KDSR_FIXTURES or
+# put on LD_LIBRARY_PATH, which the addon's loader searches before the folders found at build time. Fixtures: $KDSR_FIXTURES or
 # shared/fixtures beside the repository.
 #
 #   OUT=/some/dir tools/gpu-run.sh [tests|bench|all]     (default all; OUT defaults to ./gpu-out)
@@ -53,9 +53,14 @@ export LD_LIBRARY_PATH="${libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 say "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 
 addon="$repo/packages/kdsr-cuda/build/Release/kdsr_native.node"
-if [[ ! -f "$addon" ]]; then say "missing $addon (build it with the CUDA backend first)"; exit 1; fi
-ldd "$addon" > "$out/ldd.txt" 2>&1
-if grep -q "not found" "$out/ldd.txt"; then say "unresolved libraries:"; grep "not found" "$out/ldd.txt" | tee -a "$log"; exit 1; fi
+module="$(dirname "$addon")/kdsr_cuda_backend.so"
+for f in "$addon" "$module"; do
+  if [[ ! -f "$f" ]]; then say "missing $f (build the addon with the CUDA backend first)"; exit 1; fi
+done
+# The addon loads the module itself (it links the addon by soname, which ldd cannot resolve alone).
+ldd "$module" > "$out/ldd.txt" 2>&1
+loaded="$("$node" -p "const c = require('$addon').buildInfo().cuda; c && c.loaded ? 'yes' : 'no: ' + (c ? c.error : 'no CUDA module')")"
+if [[ "$loaded" != "yes" ]]; then say "the CUDA module did not load: ${loaded#no: }"; exit 1; fi
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
 "$node" -e "const k=require('$repo/packages/kdsr-cuda/dist'); console.log(JSON.stringify({build: k.buildInfo(), devices: k.devices()}, null, 2))" 2>&1 | tee "$out/build-info.json" | tee -a "$log"
 

@@ -10,7 +10,6 @@ import { makeBenchmark } from './commands/make-benchmark';
 import { packLmdb } from './commands/pack-lmdb';
 import { formatScanReport, scan } from './commands/scan';
 import { train, TrainOptions } from './commands/train';
-import { trainGan } from './commands/train-gan';
 import { upscaleImages } from './commands/upscale';
 import { collect, fraction, lrDecay, nonNegativeInt, nonNegativeNumber, numberChoices, openUnitInterval, positiveInt, positiveNumber, subImages } from './options';
 
@@ -31,7 +30,7 @@ export function createProgram(): Command {
 
   program
     .command('info')
-    .description('show the version, the addon in use, compiled backends, oneDNN and available devices')
+    .description('show the version, the addon in use, the backends (CUDA: its libraries, or why it cannot run), oneDNN and available devices')
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }) => {
       const info = collectInfo(version);
@@ -49,6 +48,7 @@ export function createProgram(): Command {
     .option('--vgg <weights>', "stage 3: torchvision's VGG19 weights (vgg19-dcbb9e9d.pth or a safetensors of it) for the perceptual loss")
     .option('--d-checkpoint <file>', 'stage 3: start the discriminator from these weights (BasicSR net_d .pth, or discriminator.safetensors of a run)')
     .addOption(new Option('--d-lr <rate>', 'stage 3: discriminator learning rate (default 1e-4)').argParser(positiveNumber))
+    .addOption(new Option('--d-feats <n>', "stage 3: the discriminator's feature channels (default 64, the recipe's)").argParser(positiveInt))
     .addOption(new Option('--gan-weight <w>', "stage 3: weight of the generator's GAN loss (default 1)").argParser(nonNegativeNumber))
     .addOption(new Option('--preset <name>', 'network size (default M)').choices(['M', 'L', 'GAN']))
     .addOption(new Option('--n-feats <n>', 'feature channels (overrides the preset)').argParser(positiveInt))
@@ -66,6 +66,7 @@ export function createProgram(): Command {
         .default('iso'),
     )
     .addOption(new Option('--noise <level>', 'training noise level N, noise sigma ~ U(0, N) (default 0 for iso, 25 for aniso)').argParser(nonNegativeNumber))
+    .addOption(new Option('--pool <pairs>', 'realesrgan: size of the training-pair pool that mixes batches, a multiple of --batch (default 180 rounded to one; 0: none)').argParser(nonNegativeInt))
     .addOption(new Option('--kd-weight <w>', 'stage 2: weight of the distillation loss').argParser(nonNegativeNumber).default(1))
     .addOption(new Option('--warmup-steps <n>', 'stage 2: first updates with the distillation loss alone').argParser(nonNegativeInt).default(0))
     .option('--val <folder>', 'validation HR images (PSNR on synthesised LR)')
@@ -80,8 +81,7 @@ export function createProgram(): Command {
     .addOption(new Option('--ema <decay>', 'also keep an exponential moving average of the weights (e.g. 0.999), saved with the checkpoint; stage 3 always keeps one (default 0.999)').argParser(openUnitInterval))
     .addOption(new Option('--max-unreadable <fraction>', 'start a new run even if up to this fraction of the training images is unreadable (they are skipped and listed)').argParser(fraction).default(0.01))
     .action(async (options: TrainOptions) => {
-      if (options.stage === 3) await trainGan(options);
-      else await train({ ...options, stage: options.stage });
+      await train(options);
     });
 
   tileOptions(

@@ -29,6 +29,10 @@ export interface RunDescription {
   seed: number;
   degradation: DegradationKind;
   noise: number;
+  /** realesrgan: the training-pair pool's size (0: none). */
+  pool?: number;
+  /** Stage 3: the discriminator's feature channels. */
+  discriminatorFeatures?: number;
   /** Stages 1 and 2 (stage 3 takes its networks from the checkpoints it starts from). */
   network?: Pick<KdsrConfig, 'nFeats' | 'nBlocks' | 'nResblocks'>;
 }

@@ -2,6 +2,7 @@
 // and smoothed) and the validation PSNR against updates, drawn as a self-contained SVG from the
 // run's log, so it covers every session of a resumed run.
 import * as fs from 'fs';
+import { writeFileAtomicSync } from '@kdsr/cuda';
 
 export interface CurvePoint {
   step: number;
@@ -154,7 +155,5 @@ export function trainingCurveSvg(curve: TrainingCurve, title: string): string {
 
 /** Redraws `svgFile` from `logFile` (atomically: a reader never sees half a picture). */
 export function writeTrainingCurve(logFile: string, svgFile: string, title: string): void {
-  const temporary = `${svgFile}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, trainingCurveSvg(readTrainingLog(logFile), title));
-  fs.renameSync(temporary, svgFile);
+  writeFileAtomicSync(svgFile, trainingCurveSvg(readTrainingLog(logFile), title));
 }

@@ -83,7 +83,7 @@ describe('kdsr end to end', () => {
       expect({ key, saved: state.has(key) }).toEqual({ key, saved: true });
 
     kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '1', '--save-every', '1'], dir);
-    expect(kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '2', '--save-every', '1', '--resume'], dir)).toContain('resuming stage 3 from iteration 1');
+    expect(kdsrOk(['train', '--stage', '3', '--out', 'gan-parts', ...GAN, '--steps', '2', '--save-every', '1', '--resume'], dir)).toContain('resuming stage 3 from update 1');
     for (const file of ['gan.safetensors', 'gan.train.safetensors', 'discriminator.safetensors']) {
       const a = tensorBytes(at('gan-whole', file));
       const b = tensorBytes(at('gan-parts', file));
@@ -200,6 +200,10 @@ describe('kdsr end to end', () => {
     fails(['train', '--stage', '1', '--data', 'hr', '--out', 'o', '--lr-decay', 'step:0:0.5'], /argument 'step:0:0\.5' is invalid/);
     fails(['train', '--stage', '1', '--data', 'nowhere', '--out', 'o'], /nowhere: no such folder or LMDB file/);
     fails(['train', '--stage', '2', '--data', 'hr', '--out', 'o2', '--batch', '2'], /stage 2 needs a trained teacher: .*teacher\.safetensors not found/);
+    fails(['train', '--stage', '1', '--data', 'hr', '--out', 'o', '--vgg', 'vgg.pth'], /^kdsr: --vgg is for stage 3 \(KDSR-GAN\)\n$/);
+    fails(['train', '--stage', '2', '--data', 'hr', '--out', 'o', '--n-feats', '8', '--n-blocks', '2'], /^kdsr: --n-feats, --n-blocks are for stage 1: later stages take the network size/);
+    fails(['train', '--stage', '1', '--data', 'hr', '--out', 'o', '--pool', '4'], /^kdsr: --pool is for --degradation realesrgan/);
+    fails(['train', '--stage', '1', '--data', 'hr', '--out', 'o', '--degradation', 'realesrgan', '--batch', '4', '--pool', '6'], /^kdsr: --pool 6 must be a multiple of --batch 4/);
     fails(['train', '--stage', '1', '--data', 'hr', '--out', 'o3', ...TINY, '--patch', '40', '--steps', '1'], /gave no complete batch of 2 \(4 draws too small for a 160px HR patch/);
     fails(['eval', ...model, '--hr', 'hr', '--setting', 'blurry'], /unknown test setting 'blurry' at x4/);
     fails(['eval', ...model, '--hr', 'hr', '--scale', '2'], /--scale 2 does not match the model's x4/);

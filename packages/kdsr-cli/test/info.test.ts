@@ -1,11 +1,11 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { buildInfo, nativeOrigin } from '@kdsr/cuda';
+import { buildInfo, cudaAvailability, nativeOrigin } from '@kdsr/cuda';
 
 const bin = path.resolve(__dirname, '..', 'dist', 'bin.js');
 
 describe('kdsr info', () => {
-  test('reports the compiled backends and the CPU device as JSON', () => {
+  test('reports the backends, the CUDA backend and the CPU device as JSON', () => {
     const report = JSON.parse(execFileSync(process.execPath, [bin, 'info', '--json'], { encoding: 'utf8' }));
     expect(report.backends).toEqual(buildInfo().backends);
     expect(report.backends).toContain('cpu');
@@ -13,12 +13,20 @@ describe('kdsr info', () => {
     expect(report.onednn).toBe(buildInfo().onednn);
     expect(report.threads).toBeGreaterThan(0);
     expect(report.addon).toEqual(nativeOrigin());
+    expect(report.cuda).toEqual(buildInfo().cuda);
+    expect(report.cudaAvailability).toEqual(cudaAvailability());
   });
 
   test('prints a readable summary', () => {
     const text = execFileSync(process.execPath, [bin, 'info'], { encoding: 'utf8' });
     expect(text).toMatch(/^kdsr \d+\.\d+\.\d+/);
-    expect(text).toContain('backends compiled: cpu');
+    expect(text).toMatch(/^backends: cpu(, cuda)?$/m);
+    // One CUDA line: why there is none, why it did not load, or the libraries it runs on.
+    const { cuda } = buildInfo();
+    const availability = cudaAvailability();
+    if (!cuda) expect(text).toMatch(/^CUDA: not in this addon: .+$/m);
+    else if (!cuda.loaded) expect(text).toContain(`CUDA: unavailable, using the CPU: ${cuda.error}\n`);
+    else expect(text).toContain(`CUDA: CUDA ${cuda.runtime} (architectures ${cuda.architectures}), cuDNN ${cuda.cudnn.version} (${cuda.cudnn.file}), cuBLAS ${cuda.cublas.version} (${cuda.cublas.file})${availability.available ? '' : `; unavailable: ${availability.reason}`}\n`);
   });
 
   test('an unknown command fails with a message', () => {

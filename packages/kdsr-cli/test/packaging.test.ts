@@ -1,14 +1,17 @@
 // The published form, as a user gets it: `npm pack` every workspace package (the prebuilt platform
 // package included, built here by tools/build-platform-package.sh), install the tarballs into an empty
-// project with --ignore-scripts (nothing compiles there: the platform package carries the addon and
-// oneDNN), then run `npx kdsr` in it, import the packages from ESM and CJS files, type-check a
-// TypeScript program against the published .d.ts files, and hide the platform package to see the
-// loader's error.
+// project with --ignore-scripts (nothing compiles there: the platform package carries the addon, oneDNN
+// and, where this machine builds it, the CUDA module), then run `npx kdsr` in it (with cuDNN/cuBLAS
+// hidden, and found in a Python virtual environment), import the packages from ESM and CJS files,
+// type-check a TypeScript program against the published .d.ts files, and hide the platform package to
+// see the loader's error.
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
+import { buildInfo } from '@kdsr/cuda';
+import type { CudaBuildInfo } from '@kdsr/cuda';
 import { fixturesDir, kdsrOk } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -16,7 +19,9 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const platformPackage = '@kdsr/cuda-linux-x64-gnu';
 const image = path.resolve(root, '..', 'shared', 'datasets', 'Set5', 'HR', 'bird.png');
-
+// The workspace's source build: the platform package carries its CUDA module when it has one.
+const workspaceCuda = buildInfo().cuda;
+const expectCuda = process.env.KDSR_EXPECT_CUDA === '1';
 
 interface Manifest {
   name: string;
@@ -76,17 +81,79 @@ describe('npm packages, installed from their tarballs', () => {
       for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) if (dep.startsWith('@kdsr/')) expect([...packed.keys()]).toContain(dep);
   });
 
-  test('the platform package carries the addon, oneDNN and what oneDNN needs, and nothing was compiled', () => {
-    expect(packed.get(platformPackage)?.files).toEqual(expect.arrayContaining(['lib/kdsr_native.node', 'lib/libdnnl.so.2', 'lib/libgomp.so.1', 'lib/libOpenCL.so.1']));
+  test('the platform package carries the addon, oneDNN and what oneDNN needs, the CUDA module where built, and nothing was compiled', () => {
+    const files = packed.get(platformPackage)?.files;
+    expect(files).toEqual(expect.arrayContaining(['lib/kdsr_native.node', 'lib/libdnnl.so.2', 'lib/libgomp.so.1', 'lib/libOpenCL.so.1']));
+    // The CUDA module links cuDNN and cuBLAS, which stay the user's: they are not in the package.
+    expect(files?.filter((f) => /libcu(dnn|blas)/.test(f))).toEqual([]);
+    if (workspaceCuda || expectCuda) expect(files).toEqual(expect.arrayContaining(['lib/kdsr_cuda_backend.so', 'lib/licenses/cuda-runtime.EULA.txt']));
+    else expect(files).not.toContain('lib/kdsr_cuda_backend.so');
     expect(fs.existsSync(path.join(project, 'node_modules', '@kdsr', 'cuda', 'build'))).toBe(false);
   });
 
-  test('npx kdsr info: the prebuilt addon, with oneDNN', () => {
-    const report = JSON.parse(run(npx, ['--no', 'kdsr', 'info', '--json'], project)) as { backends: string[]; onednn: string | null; addon: { file: string; from: string } };
+  interface InfoJson {
+    backends: string[];
+    onednn: string | null;
+    addon: { file: string; from: string };
+    cuda: CudaBuildInfo | null;
+    cudaAvailability: { available: boolean; reason?: string };
+  }
+  const installedLib = () => path.join(fs.realpathSync(project), 'node_modules', '@kdsr', 'cuda-linux-x64-gnu', 'lib');
+  /** The environment of a machine without cuDNN/cuBLAS: none on the loader's path, none where kdsr looks. */
+  const withoutCudaLibraries = (): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, KDSR_CUDA_LIBRARY_PATH: path.join(work, 'no-cuda-libraries') };
+    delete env.LD_LIBRARY_PATH;
+    return env;
+  };
+
+  test('npx kdsr info: the prebuilt addon, with oneDNN; without cuDNN/cuBLAS, CPU only, saying which library is missing and what to install', () => {
+    const env = withoutCudaLibraries();
+    const report = JSON.parse(run(npx, ['--no', 'kdsr', 'info', '--json'], project, env)) as InfoJson;
     expect(report.onednn).toMatch(/^\d+\.\d+/);
     expect(report.backends).toEqual(['cpu']);
-    expect(report.addon).toEqual({ from: 'platform package', file: path.join(fs.realpathSync(project), 'node_modules', '@kdsr', 'cuda-linux-x64-gnu', 'lib', 'kdsr_native.node') });
-    expect(run(npx, ['--no', 'kdsr', 'info'], project)).toMatch(/CUDA: not in this addon: the prebuilt addon is CPU-only/);
+    expect(report.addon).toEqual({ from: 'platform package', file: path.join(installedLib(), 'kdsr_native.node') });
+    const text = run(npx, ['--no', 'kdsr', 'info'], project, env);
+    if (!workspaceCuda) {
+      expect(report.cuda).toBeNull();
+      expect(text).toMatch(/^CUDA: not in this addon: this prebuilt package was built without the CUDA toolkit/m);
+      return;
+    }
+    const cuda = report.cuda;
+    if (!cuda || cuda.loaded) throw new Error(`expected a CUDA module that did not load, got ${JSON.stringify(cuda)}`);
+    expect(cuda.module).toBe(path.join(installedLib(), 'kdsr_cuda_backend.so'));
+    expect(cuda.error).toMatch(/^lib(cudnn|cublas)\S*\.so\.\d+: cannot open shared object file: No such file or directory$/);
+    expect(report.cudaAvailability).toEqual({ available: false, reason: `the CUDA backend did not load: ${cuda.error}` });
+    expect(text).toContain(`\nbackends: cpu\nCUDA: unavailable, using the CPU: ${cuda.error}\n  to use an NVIDIA GPU, install cuDNN 9 and cuBLAS for CUDA 13: \`pip install nvidia-cudnn-cu13 nvidia-cublas\``);
+  });
+
+  test('npx kdsr info: with cuDNN and cuBLAS from pip in the active virtual environment, the prebuilt addon loads its CUDA module', () => {
+    if (!workspaceCuda?.loaded) {
+      if (workspaceCuda || expectCuda) throw new Error(`the workspace's CUDA module does not load here: ${JSON.stringify(workspaceCuda)}`);
+      return; // a CPU-only package: nothing to load
+    }
+    // A virtual environment's layout after `pip install nvidia-cudnn-cu13 nvidia-cublas`, its lib
+    // folders linked to the copies the workspace build uses.
+    const venv = path.join(work, 'venv');
+    const nvidia = path.join(venv, 'lib', 'python3.12', 'site-packages', 'nvidia');
+    for (const [wheel, file] of [['cudnn', workspaceCuda.cudnn.file], ['cu13', workspaceCuda.cublas.file]]) {
+      fs.mkdirSync(path.join(nvidia, wheel), { recursive: true });
+      fs.symlinkSync(path.dirname(file), path.join(nvidia, wheel, 'lib'));
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, VIRTUAL_ENV: venv };
+    delete env.LD_LIBRARY_PATH;
+    delete env.KDSR_CUDA_LIBRARY_PATH;
+    const report = JSON.parse(run(npx, ['--no', 'kdsr', 'info', '--json'], project, env)) as InfoJson;
+    expect(report.backends).toEqual(['cpu', 'cuda']);
+    const cuda = report.cuda;
+    if (!cuda?.loaded) throw new Error(`expected the CUDA module to load, got ${JSON.stringify(cuda)}`);
+    expect(cuda.module).toBe(path.join(installedLib(), 'kdsr_cuda_backend.so'));
+    expect(cuda.cudnn.file).toBe(path.join(nvidia, 'cudnn', 'lib', path.basename(workspaceCuda.cudnn.file)));
+    expect(cuda.cublas.file).toBe(path.join(nvidia, 'cu13', 'lib', path.basename(workspaceCuda.cublas.file)));
+    expect({ runtime: cuda.runtime, architectures: cuda.architectures }).toEqual({ runtime: workspaceCuda.runtime, architectures: workspaceCuda.architectures });
+    const text = run(npx, ['--no', 'kdsr', 'info'], project, env);
+    expect(text).toMatch(/^backends: cpu, cuda$/m);
+    if (report.cudaAvailability.available) expect(text).toMatch(/^ {2}cuda:0 /m);
+    else expect(text).toContain(`; unavailable: no usable CUDA GPU: `);
   });
 
   test('npx kdsr upscale: a Set5 image comes out 4x larger, as the workspace build computes it', async () => {

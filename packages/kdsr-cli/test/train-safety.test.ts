@@ -1,13 +1,14 @@
 // Training runs that survive kills: a kill loop (SIGKILL and SIGTERM at random times, saves
 // included) must always resume and end bit-identical to an uninterrupted run; checkpoints of the
 // earlier two-file layout, with the data moved elsewhere, resume too; unreadable training images
-// are listed and stop a new run; a folder that cannot be created is a one-line error.
+// are listed and stop a new run; a folder that cannot be created is a one-line error. Stage 3
+// (KDSR-GAN, with the training-pair pool) survives kills the same way.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadSafetensors, saveSafetensors } from '@kdsr/cuda';
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors, testing } from '@kdsr/cuda';
 import { readCheckpointInfo } from '@kdsr/core';
-import { bin, kdsr, kdsrOk, randomArray, scratchDir, tensorBytes, writeTestPng } from './helpers';
+import { bin, kdsr, kdsrOk, ONE_THREAD, randomArray, scratchDir, tensorBytes, writeTestPng } from './helpers';
 
 const TINY = ['--n-feats', '8', '--n-blocks', '2', '--n-resblocks', '1', '--scale', '4', '--batch', '2', '--patch', '12', '--workers', '1', '--seed', '7'];
 const STEPS = 60;
@@ -149,4 +150,75 @@ describe('kdsr train: nothing lost', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('kdsr: Cannot create the folder /proc/kdsr-test: this file system does not allow new folders there\n');
   });
+});
+
+describe('kdsr train --stage 3: nothing lost', () => {
+  let dir: string;
+  let cleanup: () => void;
+  const at = (...parts: string[]) => path.join(dir, ...parts);
+  // Second-order pairs of 96px through a pool of 4 pairs (batch 2): from update 3 on, every batch
+  // is drawn from the pool, so a resume that did not restore the pool's content would diverge.
+  const STAGE3 = ['--data', 'hr', '--degradation', 'realesrgan', '--pool', '4', '--batch', '2', '--patch', '24', '--workers', '1', '--seed', '5'];
+  const UPDATES = 8;
+  const gan = (out: string, extra: string[] = []) => ['train', '--stage', '3', '--out', out, ...STAGE3, '--vgg', 'vgg.safetensors', '--teacher', 'nets/teacher.safetensors', '--student', 'nets/student.safetensors', '--d-feats', '8', '--steps', String(UPDATES), '--save-every', '1', '--log-every', '1', ...extra];
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = scratchDir());
+    for (let i = 0; i < 3; i++) await writeTestPng(at('hr', `im${i}.png`), 160, 168, 30 + i);
+    saveSafetensors(at('vgg.safetensors'), testing.fixtureGroup('gan.safetensors', 'percep.vgg.'));
+    const net = ['--data', 'hr', '--out', 'nets', '--batch', '2', '--patch', '12', '--workers', '1', '--steps', '2'];
+    kdsrOk(['train', '--stage', '1', ...net, '--n-feats', '8', '--n-blocks', '2', '--n-resblocks', '1'], dir, { env: ONE_THREAD });
+    kdsrOk(['train', '--stage', '2', ...net], dir, { env: ONE_THREAD });
+    kdsrOk(gan('reference'), dir, { env: ONE_THREAD });
+  });
+  afterAll(() => cleanup());
+
+  test('killed (SIGKILL, SIGTERM, during saves too) and resumed, it ends bit-identical to an uninterrupted run: student, discriminator, EMA, both Adam states, the pool', async () => {
+    // Each attempt is stopped a little after it logs its first or second update (while that
+    // update's checkpoint is being written), or early in its start-up.
+    const plan: Array<{ signal: NodeJS.Signals; afterUpdates: number; delayMs: number }> = [
+      { signal: 'SIGKILL', afterUpdates: 3, delayMs: 5 },
+      { signal: 'SIGTERM', afterUpdates: 1, delayMs: 0 },
+      { signal: 'SIGKILL', afterUpdates: 0, delayMs: 1500 },
+      { signal: 'SIGKILL', afterUpdates: 2, delayMs: 30 },
+    ];
+    let graceful = 0;
+    for (let attempt = 0; ; attempt++) {
+      const resume = fs.existsSync(at('killed', 'stage3.run.json')) ? ['--resume'] : [];
+      const child = spawn(process.execPath, [bin, ...gan('killed', resume)], { cwd: dir, env: ONE_THREAD });
+      const kill = plan[attempt];
+      let stdout = '';
+      let stderr = '';
+      let timer: NodeJS.Timeout | undefined;
+      if (kill?.afterUpdates === 0) timer = setTimeout(() => child.kill(kill.signal), kill.delayMs);
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (kill && kill.afterUpdates > 0 && timer === undefined && (stdout.match(/^step \d+\/\d+ /gm) ?? []).length >= kill.afterUpdates) timer = setTimeout(() => child.kill(kill.signal), kill.delayMs);
+      });
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      expect({ attempt, stderr: code === 1 ? stderr : '' }).toEqual({ attempt, stderr: '' });
+      if (code === 143) {
+        graceful++;
+        expect(stdout).toMatch(/stopped at update \d+; continue with the same command and --resume/);
+      }
+      if (code === 0) break;
+      expect(attempt).toBeLessThan(plan.length);
+    }
+    expect(graceful).toBe(1);
+    for (const file of ['gan.safetensors', 'gan.train.safetensors', 'discriminator.safetensors']) {
+      const x = tensorBytes(at('reference', file));
+      const y = tensorBytes(at('killed', file));
+      expect([...y.keys()].sort()).toEqual([...x.keys()].sort());
+      for (const [name, bytes] of x) expect({ file, name, equal: bytes.equals(y.get(name)!) }).toEqual({ file, name, equal: true });
+    }
+    const keys = [...tensorBytes(at('killed', 'gan.train.safetensors')).keys()];
+    for (const group of ['model.', 'adam.', 'adam_d.', 'ema.', 'disc.', 'teacher.E.']) expect({ group, saved: keys.some((k) => k.startsWith(group)) }).toEqual({ group, saved: true });
+    const state = (file: string) => JSON.parse(readSafetensorsHeader(at(file, 'gan.train.safetensors')).metadata.state);
+    expect(state('killed')).toEqual(state('reference'));
+    expect(state('killed').data.pool.pairs).toHaveLength(4);
+    expect(readCheckpointInfo(at('killed', 'gan.safetensors'))).toMatchObject({ stage: 3, step: UPDATES });
+    expect(fs.readFileSync(at('killed', 'stage3.log.jsonl'), 'utf8')).toMatch(/"type":"resume","step":[1-9]/);
+  }, 300_000);
 });

@@ -38,10 +38,12 @@ export type { LrSchedule } from './train/schedule';
 export { Ema } from './train/ema';
 export { gradNorm } from './train/grad-norm';
 export type { Batch, DataSource } from './train/data-source';
-export { Trainer, NonFiniteError } from './train/trainer';
+export { StageTrainer, NonFiniteError } from './train/stage-trainer';
+export type { StepEvent, StepTiming, ValidationEvent, StageTrainerEvents, Validation, RunOptions } from './train/stage-trainer';
+export { Trainer } from './train/trainer';
+export type { TrainerOptions, ProgressEvent, StepLosses, TrainerEvents } from './train/trainer';
 export { GanTrainer, KDSR_GAN_WEIGHT, KDSR_GAN_EMA_DECAY } from './train/gan-trainer';
 export type { GanTrainerOptions, GanLosses, GanProgressEvent, GanTrainerEvents } from './train/gan-trainer';
-export type { TrainerOptions, ProgressEvent, ValidationEvent, StepLosses, TrainerEvents } from './train/trainer';
 
 export { checkpointPaths, saveWeights, loadWeights, readCheckpointInfo, CHECKPOINT_FORMAT } from './checkpoint/checkpoint';
 export type { CheckpointInfo, ModelRole, SaveWeightsOptions } from './checkpoint/checkpoint';

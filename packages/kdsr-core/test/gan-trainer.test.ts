@@ -5,21 +5,23 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Tensor, tidy } from '@kdsr/cuda';
+import { readSafetensorsHeader, Tensor, tidy } from '@kdsr/cuda';
+import { readCheckpointInfo } from '../src/checkpoint/checkpoint';
 import { kdsrConfig } from '../src/models/config';
 import { UNetDiscriminatorSN } from '../src/models/discriminator';
-import { KdsrStudent, KdsrTeacher } from '../src/models/kdsr';
+import { KdsrStudent, KdsrTeacher, studentFromTeacher } from '../src/models/kdsr';
 import { Vgg19, VGG19_WIDTHS } from '../src/models/vgg';
 import { Initializer } from '../src/nn/init';
 import type { DataSource } from '../src/train/data-source';
 import { GanLosses, GanProgressEvent, GanTrainer } from '../src/train/gan-trainer';
 import { PerceptualLoss } from '../src/train/perceptual-loss';
+import { Trainer } from '../src/train/trainer';
 import { FixedSource, SeededSource } from './fixed-source';
 import { expectClose, fixtureGroup, fixtureTensor, relativeError } from './helpers';
 
 const FILE = 'gan.safetensors';
 const TINY = kdsrConfig('custom', { nFeats: 8, nBlocks: 2, nResblocks: 1, scale: 4 });
-const LOSS_NAMES: Record<keyof GanLosses, string> = { l1: 'l1', kd: 'kd', percep: 'percep', ganG: 'gan_g', gTotal: 'g_total', dReal: 'd_real', dFake: 'd_fake' };
+const LOSS_NAMES: Record<keyof GanLosses, string> = { l1: 'l1', kd: 'kd', percep: 'percep', ganG: 'gan_g', total: 'g_total', dReal: 'd_real', dFake: 'd_fake' };
 
 interface Setup {
   trainer: GanTrainer;
@@ -143,7 +145,7 @@ describe('stage 3 (KDSR-GAN)', () => {
       await straight.trainer.run(3);
 
       const first = setup(new SeededSource(2, 8, 4, 7));
-      await first.trainer.run(2, { path: path.join(dir, 'ckpt'), every: 2 });
+      await first.trainer.run(2, { checkpoint: { path: path.join(dir, 'ckpt'), every: 2 } });
       disposeAll(first);
       const resumed = setup(new SeededSource(2, 8, 4, 7));
       resumed.trainer.loadCheckpoint(path.join(dir, 'ckpt'));
@@ -157,6 +159,7 @@ describe('stage 3 (KDSR-GAN)', () => {
       same(resumed.student.stateDict(), straight.student.stateDict(), 'student');
       same(resumed.trainer.ema.weights(), straight.trainer.ema.weights(), 'ema');
       same(resumed.discriminator.stateDict(), straight.discriminator.stateDict(), 'discriminator');
+      same(resumed.trainer.optimizer.state().tensors, straight.trainer.optimizer.state().tensors, 'generator Adam');
       same(resumed.trainer.discriminatorOptimizer.state().tensors, straight.trainer.discriminatorOptimizer.state().tensors, 'discriminator Adam');
       disposeAll(straight);
       disposeAll(resumed);
@@ -178,14 +181,24 @@ describe('stage 3 (KDSR-GAN)', () => {
     disposeAll(s);
   });
 
-  test('refuses to resume from a stage-2 checkpoint', async () => {
+  test('its checkpoint is the one-file checkpoint of every stage; a stage-2 checkpoint is refused', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-gan-'));
     try {
       const s = setup(fixtureSource());
+      await s.trainer.step();
       s.trainer.saveCheckpoint(path.join(dir, 'g'));
-      const { saveWeights } = await import('../src/checkpoint/checkpoint');
-      saveWeights(path.join(dir, 'g.safetensors'), s.student.stateDict(), { role: 'student', preset: 'custom', config: TINY, stage: 2, step: 0 });
-      expect(() => s.trainer.loadCheckpoint(path.join(dir, 'g'))).toThrow(/g\.safetensors is a stage-2 checkpoint; stage 3 resumes only from a stage-3 checkpoint/);
+      const state = Object.keys(readSafetensorsHeader(path.join(dir, 'g.train.safetensors')).entries);
+      for (const group of ['model.G.', 'model.E_st.', 'adam.', 'adam_d.', 'ema.', 'disc.', 'teacher.E.'])
+        expect({ group, saved: state.some((k) => k.startsWith(group)) }).toEqual({ group, saved: true });
+      expect(readCheckpointInfo(path.join(dir, 'g.safetensors'))).toMatchObject({ role: 'student', stage: 3, step: 1 });
+
+      const teacher = new KdsrTeacher(TINY, { seed: 5 });
+      const stage2 = new Trainer({ stage: 2, teacher, student: studentFromTeacher(teacher, { seed: 6 }), data: fixtureSource(), optimizer: { lr: 1e-3 } });
+      stage2.saveCheckpoint(path.join(dir, 's'));
+      expect(() => s.trainer.loadCheckpoint(path.join(dir, 's'))).toThrow(/s\.train\.safetensors is a stage-2 checkpoint; this trainer runs stage 3/);
+      stage2.dispose();
+      stage2.model.dispose();
+      teacher.dispose();
       disposeAll(s);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

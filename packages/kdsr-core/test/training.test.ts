@@ -17,7 +17,8 @@ import type { Batch, DataSource } from '../src/train/data-source';
 import { Ema } from '../src/train/ema';
 import { gradNorm } from '../src/train/grad-norm';
 import { learningRate } from '../src/train/schedule';
-import { NonFiniteError, Trainer } from '../src/train/trainer';
+import { NonFiniteError } from '../src/train/stage-trainer';
+import { Trainer } from '../src/train/trainer';
 import { SeededSource } from './fixed-source';
 import { expectClose, fixtureTensor, randomArray } from './helpers';
 
@@ -168,11 +169,11 @@ describe('Trainer', () => {
     const teacher = new KdsrTeacher(TINY, { seed: 3 });
     const trainer = new Trainer({ stage: 1, teacher, data: new PoisonedSource(3), optimizer: { lr: 1e-3 } });
     const file = path.join(dir, 'nan');
-    await trainer.run(2, { path: file, every: 2 });
+    await trainer.run(2, { checkpoint: { path: file, every: 2 } });
     const saved = fs.readFileSync(checkpointPaths(file).weights);
     const before = teacher.namedParameters().map(([, p]) => p.value.toArray());
     let error: unknown;
-    await trainer.run(4, { path: file, every: 1 }).catch((e) => (error = e));
+    await trainer.run(4, { checkpoint: { path: file, every: 1 } }).catch((e) => (error = e));
     expect(error).toBeInstanceOf(NonFiniteError);
     expect((error as Error).message).toMatch(/training diverged at update 3: the (total|l1) loss is NaN; the update was not applied/);
     expect(trainer.updates).toBe(2);
@@ -215,6 +216,27 @@ describe('Trainer', () => {
     student.dispose();
   });
 
+  test('progress events report how long the update waited for its batch', async () => {
+    const teacher = new KdsrTeacher(TINY, { seed: 3 });
+    const seeded = new SeededSource(2, 6, 2, 12);
+    // A source that takes 80 ms for each batch, then one that has it ready.
+    const slow: DataSource = {
+      nextBatch: () => new Promise<Batch>((resolve) => setTimeout(() => resolve(seeded.nextBatch()), 80)),
+      saveState: () => seeded.saveState(),
+      restoreState: (state) => seeded.restoreState(state),
+    };
+    const trainer = new Trainer({ stage: 1, teacher, data: slow, optimizer: { lr: 1e-3 } });
+    const waited = await trainer.step();
+    expect(waited.dataWaitMs).toBeGreaterThanOrEqual(75);
+    const ready = new Trainer({ stage: 1, teacher, data: seeded, optimizer: { lr: 1e-3 } });
+    const event = await ready.step();
+    expect(event.dataWaitMs).toBeGreaterThanOrEqual(0);
+    expect(event.dataWaitMs).toBeLessThan(waited.dataWaitMs);
+    trainer.dispose();
+    ready.dispose();
+    teacher.dispose();
+  });
+
   test('float64: a student made from a float64 teacher is float64, mixed dtypes are refused, a float32 checkpoint resumes in float64 on float32 batches', async () => {
     const teacher64 = new KdsrTeacher(TINY, { seed: 7, dtype: 'float64' });
     const student64 = studentFromTeacher(teacher64, { seed: 8 });
@@ -248,7 +270,7 @@ describe('Trainer', () => {
     [teacher32, resumed].forEach((m) => m.dispose());
   });
 
-  test('live engine memory does not grow across steps (with EMA); EMA weights can be exported', async () => {
+  test('live engine memory does not grow across steps and every buffer comes from the allocator\'s cache (with EMA); EMA weights can be exported', async () => {
     const teacher = new KdsrTeacher(TINY, { seed: 6 });
     const trainer = new Trainer({ stage: 1, teacher, data: new SeededSource(2, 6, 2, 13), optimizer: { lr: 1e-3 }, ema: { decay: 0.999 } });
     await trainer.step();
@@ -257,6 +279,9 @@ describe('Trainer', () => {
     const after = memory('cpu');
     expect(after.liveBuffers).toBe(before.liveBuffers);
     expect(after.liveBytes).toBe(before.liveBytes);
+    // The steady state takes no new memory from the system: every allocation is a cache hit.
+    expect(after.allocations).toBeGreaterThan(before.allocations);
+    expect(after.segmentAllocations).toBe(before.segmentAllocations);
     const file = path.join(dir, 'ema.safetensors');
     trainer.exportWeights(file, { ema: true });
     const { model, info } = loadKdsrModel(file);

@@ -1,5 +1,8 @@
-# The CUDA backend of the addon: found and compiled only when the CUDA toolkit (nvcc), cuDNN 9 and
-# cuBLAS are all there; otherwise the addon is CPU-only and the configure step says why.
+# The CUDA backend: a separate shared module, kdsr_cuda_backend.so, beside the addon. The addon never
+# links against CUDA, cuDNN or cuBLAS; it dlopen()s the module when it loads (core/cuda_module.cc) and
+# stays CPU-only, saying why, when the module or the libraries it needs cannot be loaded. The module is
+# compiled only when the CUDA toolkit (nvcc), cuDNN 9 and cuBLAS are all there; otherwise the configure
+# step says why.
 #
 #   KDSR_CUDA        AUTO (default) | ON (fail when something is missing) | OFF
 #   KDSR_CUDA_ARCHS  CMAKE_CUDA_ARCHITECTURES list; default "80-real;86-real;89-real;90"
@@ -10,7 +13,8 @@
 #   CUDAToolkit_ROOT / CUDACXX   the toolkit, when nvcc is not on the PATH or in /usr/local/cuda
 # Each is read from the environment as well as from -D, so `KDSR_CUDA=OFF npm install` works.
 #
-# Sets KDSR_WITH_CUDA (0/1) and the version strings that build_config.h reports.
+# Sets KDSR_CUDA_LIBRARY_DIRS: the folders cuDNN and cuBLAS were found in, where the addon of a source
+# build looks for them at run time (empty when the module is not built).
 
 foreach(var KDSR_CUDA KDSR_CUDA_ARCHS CUDNN_ROOT CUBLAS_ROOT KDSR_CUDA_DEPS)
   if(DEFINED ENV{${var}} AND NOT "$ENV{${var}}" STREQUAL "")
@@ -21,10 +25,15 @@ set(KDSR_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
 set(KDSR_CUDA_ARCHS "80-real;86-real;89-real;90" CACHE STRING "CUDA architectures (CMAKE_CUDA_ARCHITECTURES syntax)")
 set(KDSR_CUDA_DEPS "${CMAKE_CURRENT_SOURCE_DIR}/../../.cuda-deps" CACHE PATH "Folder of the pip-installed cuDNN and cuBLAS")
 
-set(KDSR_WITH_CUDA 0)
-set(KDSR_CUDA_VERSION "")
-set(KDSR_CUDNN_VERSION "")
-set(KDSR_CUBLAS_VERSION "")
+set(KDSR_CUDA_LIBRARY_DIRS "")
+
+# The module is written beside the addon (cmake-js sets CMAKE_LIBRARY_OUTPUT_DIRECTORY). A build
+# without it removes the one an earlier configuration left there, which the addon would load.
+if(CMAKE_LIBRARY_OUTPUT_DIRECTORY)
+  set(KDSR_CUDA_MODULE_FILE "${CMAKE_LIBRARY_OUTPUT_DIRECTORY}/kdsr_cuda_backend.so")
+else()
+  set(KDSR_CUDA_MODULE_FILE "${CMAKE_CURRENT_BINARY_DIR}/kdsr_cuda_backend.so")
+endif()
 
 # Reports a missing piece: fatal under KDSR_CUDA=ON, a CPU-only build under AUTO.
 macro(kdsr_cuda_unavailable why)
@@ -32,11 +41,13 @@ macro(kdsr_cuda_unavailable why)
     message(FATAL_ERROR "kdsr: KDSR_CUDA=ON but ${why}")
   endif()
   message(NOTICE "kdsr: building CPU-only (no CUDA backend): ${why}")
+  file(REMOVE "${KDSR_CUDA_MODULE_FILE}")
   return()
 endmacro()
 
 if(KDSR_CUDA STREQUAL "OFF")
   message(NOTICE "kdsr: building CPU-only (KDSR_CUDA=OFF)")
+  file(REMOVE "${KDSR_CUDA_MODULE_FILE}")
   return()
 endif()
 if(NOT KDSR_CUDA MATCHES "^(AUTO|ON)$")
@@ -64,7 +75,6 @@ find_package(CUDAToolkit QUIET)
 if(NOT CUDAToolkit_FOUND OR NOT TARGET CUDA::cudart_static)
   kdsr_cuda_unavailable("nvcc was found at ${CMAKE_CUDA_COMPILER} but not the CUDA runtime library (libcudart_static.a)")
 endif()
-set(KDSR_CUDA_VERSION "${CUDAToolkit_VERSION}")
 
 # Python environments (PyTorch's included) keep cuDNN and cuBLAS in site-packages/nvidia/*.
 set(KDSR_PIP_NVIDIA_DIRS "")
@@ -108,36 +118,44 @@ if(NOT KDSR_CUBLAS_VERSION MATCHES "^${CUDAToolkit_VERSION_MAJOR}\\.")
   kdsr_cuda_unavailable("cuBLAS ${KDSR_CUBLAS_VERSION} does not match CUDA ${CUDAToolkit_VERSION}")
 endif()
 
-# The backend: src/native/cuda/ and the ops' *_cuda.cu (nvcc) and *_cuda.cc / *_cudnn.cc (the C++ compiler). An OBJECT
-# library, so every object and thus every static kernel registration ends up in the addon.
+# The module: src/native/cuda/ and the ops' *_cuda.cu (nvcc) and *_cudnn.cc (the C++ compiler). Its
+# kernels and its CudaBackend register themselves with the addon's registry from static initialisers,
+# which run when the addon dlopen()s it.
 file(GLOB_RECURSE KDSR_CUDA_SOURCES CONFIGURE_DEPENDS
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/cuda/*.cc"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/cuda/*.cu"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cu"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cuda.cc"
   "${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/*_cudnn.cc")
-add_library(kdsr_cuda_backend OBJECT ${KDSR_CUDA_SOURCES})
+add_library(kdsr_cuda_backend MODULE ${KDSR_CUDA_SOURCES})
+set_target_properties(kdsr_cuda_backend PROPERTIES PREFIX "" SUFFIX ".so" OUTPUT_NAME "kdsr_cuda_backend")
 # The CUDA twins of the bit-for-bit ops (KDSR_BITWISE_OPS, CMakeLists.txt): no FMA contraction.
 foreach(op IN LISTS KDSR_BITWISE_OPS)
   set_source_files_properties("${CMAKE_CURRENT_SOURCE_DIR}/src/native/ops/${op}/${op}_cuda.cu" PROPERTIES
     COMPILE_OPTIONS "--fmad=false;-Xcompiler=-ffp-contract=off" COMPILE_DEFINITIONS KDSR_NO_FP_CONTRACT)
 endforeach()
+target_include_directories(kdsr_cuda_backend PRIVATE "${CMAKE_CURRENT_BINARY_DIR}/generated")
 target_include_directories(kdsr_cuda_backend SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS} "${KDSR_CUDNN_INCLUDE_DIR}" "${KDSR_CUBLAS_INCLUDE_DIR}")
 target_compile_options(kdsr_cuda_backend PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -O3>
   $<$<COMPILE_LANGUAGE:CUDA>:-O3 --extended-lambda -Xcompiler=-Wall,-Wno-unused-parameter>)
-# The CUDA objects' kernels are registered at load; CUDA itself is touched only when a cuda device is used.
-target_sources(${PROJECT_NAME} PRIVATE $<TARGET_OBJECTS:kdsr_cuda_backend>)
+add_dependencies(kdsr_cuda_backend kdsr_abi_tag)
 
-# cudart is linked statically (it opens libcuda.so.1, the driver, only when first used), so the addon
-# loads on machines without a GPU driver. cuDNN and cuBLAS are linked by their versioned sonames, with a
-# run path (RUNPATH: LD_LIBRARY_PATH still wins, for machines whose copies sit elsewhere).
+# What `buildInfo().cuda` reports about the build (cuda/cuda_module.cc).
+configure_file("${CMAKE_CURRENT_SOURCE_DIR}/src/native/cuda/cuda_module_config.h.in" "${CMAKE_CURRENT_BINARY_DIR}/generated/cuda_module_config.h")
+
+# The module's dependencies: the addon itself, by its soname (kdsr_native.node: the already loaded addon
+# satisfies it, and its ABI tag symbol, core/abi_tag.h, must match), the CUDA runtime linked statically
+# (it opens the driver, libcuda.so.1, only when first used, so the module loads without a GPU), and cuDNN
+# and cuBLAS by their versioned sonames. No run path: the addon finds cuDNN and cuBLAS (core/cuda_module.cc),
+# so the module is the same file in a source build and in the platform package.
 get_filename_component(KDSR_CUDNN_LIBRARY_DIR "${KDSR_CUDNN_LIBRARY}" DIRECTORY)
 get_filename_component(KDSR_CUBLAS_LIBRARY_DIR "${KDSR_CUBLAS_LIBRARY}" DIRECTORY)
-target_link_libraries(${PROJECT_NAME} PRIVATE CUDA::cudart_static "${KDSR_CUDNN_LIBRARY}" "${KDSR_CUBLAS_LIBRARY}")
-target_link_options(${PROJECT_NAME} PRIVATE "LINKER:--enable-new-dtags")
-set_property(TARGET ${PROJECT_NAME} APPEND PROPERTY BUILD_RPATH "${KDSR_CUDNN_LIBRARY_DIR}" "${KDSR_CUBLAS_LIBRARY_DIR}")
+target_link_libraries(kdsr_cuda_backend PRIVATE ${PROJECT_NAME} CUDA::cudart_static "${KDSR_CUDNN_LIBRARY}" "${KDSR_CUBLAS_LIBRARY}")
+target_link_options(kdsr_cuda_backend PRIVATE "LINKER:--no-undefined")
+set_target_properties(kdsr_cuda_backend PROPERTIES SKIP_BUILD_RPATH ON)
 
-set(KDSR_WITH_CUDA 1)
-message(NOTICE "kdsr: CUDA backend ON: CUDA ${KDSR_CUDA_VERSION} (${CMAKE_CUDA_COMPILER}), archs ${KDSR_CUDA_ARCHS}, "
+set(KDSR_CUDA_LIBRARY_DIRS "${KDSR_CUDNN_LIBRARY_DIR};${KDSR_CUBLAS_LIBRARY_DIR}")
+list(REMOVE_DUPLICATES KDSR_CUDA_LIBRARY_DIRS)
+message(NOTICE "kdsr: CUDA backend ON (kdsr_cuda_backend.so): CUDA ${CUDAToolkit_VERSION} (${CMAKE_CUDA_COMPILER}), archs ${KDSR_CUDA_ARCHS}, "
   "cuDNN ${KDSR_CUDNN_VERSION} (${KDSR_CUDNN_LIBRARY}), cuBLAS ${KDSR_CUBLAS_VERSION} (${KDSR_CUBLAS_LIBRARY})")

@@ -1,4 +1,4 @@
-import { conv2d, conv2dBackward, memory, runOp, Tensor, tidy } from '../src/ts';
+import { conv2d, conv2dBackward, cpuIsa, memory, runOp, setCpuIsa, supportedCpuIsas, Tensor, tidy } from '../src/ts';
 import { expectClose, fixtureTensor, randomTensor } from './helpers';
 import { expectGradClose, numericalVjp } from './gradcheck';
 import { cpuImplementations, hasOnednn, withCpuImplementation } from './cpu-impl';
@@ -75,6 +75,30 @@ describe('conv2d', () => {
       expectClose(conv2d(x, w, b), conv2dDirect(x, w, b), 1e-12, 'y with bias');
       expectClose(conv2d(x, w), conv2dDirect(x, w, null), 1e-12, 'y without bias');
     });
+  });
+
+  // The reference kernels' loops are compiled for each instruction set (cpu_simd.h).
+  test.each(supportedCpuIsas())('reference kernels of the %s variant match the direct evaluation and the fixture gradients', (isa) => {
+    const initial = cpuIsa();
+    setCpuIsa(isa);
+    try {
+      withCpuImplementation('reference', () =>
+        tidy(() => {
+          for (const [xShape, cout, k] of cases) {
+            const x = randomTensor(xShape, 1);
+            const w = randomTensor([cout, xShape[1], k, k], 2);
+            expectClose(conv2d(x, w), conv2dDirect(x, w, null), 1e-12, `y for x ${xShape}`);
+          }
+          const x = fixtureTensor(F, 'conv2d.x');
+          const w = fixtureTensor(F, 'conv2d.weight');
+          const g = conv2dBackward(fixtureTensor(F, 'conv2d.dy'), x, w);
+          expectClose(g.dx!, fixtureTensor(F, 'conv2d.grad_x'), 1e-4, 'grad_x');
+          expectClose(g.dweight!, fixtureTensor(F, 'conv2d.grad_weight'), 1e-4, 'grad_weight');
+        }),
+      );
+    } finally {
+      setCpuIsa(initial);
+    }
   });
 
   test.each(cases)('backward matches finite differences for x %j, %d outputs, k %d', (xShape, cout, k) => {

@@ -2,21 +2,42 @@
 // without a GPU (or a CPU-only build) for a 'cuda:0' tensor fails with a clear error, not a crash.
 // Set KDSR_EXPECT_CUDA=1 where the addon was built with the CUDA toolkit (.ci/run does), so that a
 // build that silently fell back to CPU-only fails here instead of skipping the CUDA checks.
-import { buildInfo, cudaMath, fill, memory, native, opTable, setCudaMath, Tensor } from '../src/ts';
+import * as fs from 'fs';
+import { buildInfo, cudaAvailability, cudaMath, fill, memory, native, opTable, setCudaMath, Tensor } from '../src/ts';
 import { gpuDevice } from './cuda-gpu';
 
 const info = buildInfo();
 const hasCuda = info.backends.includes('cuda');
 
 describe('CUDA backend: build and load', () => {
-  test('buildInfo() says whether the CUDA backend is in this build, with its library versions', () => {
+  test('buildInfo() says whether the CUDA module is there and loaded, with the libraries it loaded', () => {
     if (process.env.KDSR_EXPECT_CUDA === '1') expect(info.backends).toContain('cuda');
-    expect(info.cuda !== null).toBe(hasCuda);
-    if (info.cuda) {
-      expect(info.cuda.cudnn).toMatch(/^9\.\d+\.\d+$/);
-      expect(info.cuda.cublas).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(info.cuda?.loaded === true).toBe(hasCuda);
+    if (info.cuda?.loaded) {
+      expect(info.cuda.module).toMatch(/\/kdsr_cuda_backend\.so$/);
       expect(info.cuda.runtime).toMatch(/^\d+\.\d+/);
       expect(info.cuda.architectures.length).toBeGreaterThan(0);
+      expect(info.cuda.cudnn.version).toMatch(/^9\.\d+\.\d+$/);
+      expect(info.cuda.cublas.version).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(info.cuda.cublas.version.split('.')[0]).toBe(info.cuda.cublas.builtWith.split('.')[0]);
+      for (const library of [info.cuda.cudnn, info.cuda.cublas]) expect(fs.existsSync(library.file)).toBe(true);
+    } else if (info.cuda) {
+      expect(info.cuda.error.length).toBeGreaterThan(0);
+    }
+  });
+
+  test('cudaAvailability() agrees with the device list and says why when there is no GPU', () => {
+    const gpus = native()
+      .devices()
+      .filter((d) => d.device.startsWith('cuda:')).length;
+    const availability = cudaAvailability();
+    if (availability.available) {
+      expect(availability.devices).toBe(gpus);
+    } else {
+      expect(gpus).toBe(0);
+      if (!info.cuda) expect(availability.reason).toBe('this build of @kdsr/cuda was compiled without the CUDA backend (CPU only)');
+      else if (!info.cuda.loaded) expect(availability.reason).toBe(`the CUDA backend did not load: ${info.cuda.error}`);
+      else expect(availability.reason).toMatch(/^no usable CUDA GPU: .+/);
     }
   });
 
@@ -50,7 +71,9 @@ describe('CUDA backend: build and load', () => {
 
 const noGpu = gpuDevice() === null;
 (noGpu ? describe : describe.skip)('CUDA backend without a usable GPU', () => {
-  const expected = hasCuda ? /device 'cuda:0' is not available: no usable CUDA GPU was found \(.+\)/ : /device 'cuda:0' is not available: this build of @kdsr\/cuda was compiled without the CUDA backend/;
+  const expected = hasCuda
+    ? /device 'cuda:0' is not available: no usable CUDA GPU was found \(.+\)/
+    : /device 'cuda:0' is not available: (this build of @kdsr\/cuda was compiled without the CUDA backend|the CUDA backend did not load: .+)/;
 
   test("creating a tensor on 'cuda:0' throws a clear error and the process goes on", () => {
     expect(() => Tensor.fromArray([1, 2, 3], [3], { device: 'cuda:0' })).toThrow(expected);

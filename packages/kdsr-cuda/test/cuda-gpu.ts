@@ -1,5 +1,5 @@
 // Which CUDA device the GPU tests run on, and the visible note when they cannot run here.
-import { buildInfo, devices } from '../src/ts';
+import { buildInfo, cudaAvailability, devices } from '../src/ts';
 
 /** 'cuda:0' when this build has the CUDA backend and a GPU is usable, else null. */
 export function gpuDevice(): string | null {
@@ -14,7 +14,8 @@ export function describeGpu(name: string, body: (device: string) => void): void 
     describe(name, () => body(device));
     return;
   }
-  const why = buildInfo().backends.includes('cuda') ? 'no usable CUDA GPU on this machine' : 'this build of @kdsr/cuda is CPU-only';
+  const availability = cudaAvailability();
+  const why = availability.available ? 'no cuda:0' : availability.reason;
   // eslint-disable-next-line no-console
   console.warn(`SKIPPED GPU tests "${name}": ${why}. Run them on a CUDA machine (tools/gpu-run.sh).`);
   describe.skip(`${name} [skipped: ${why}]`, () => body('cuda:0'));

@@ -1,4 +1,4 @@
-import { dynDwconv, dynDwconvBackward, leakyRelu, numThreads, runOp, setNumThreads, Tensor, tidy } from '../src/ts';
+import { cpuIsa, dynDwconv, dynDwconvBackward, leakyRelu, numThreads, runOp, setCpuIsa, setNumThreads, supportedCpuIsas, Tensor, tidy } from '../src/ts';
 import type { DynDwconvPadding } from '../src/ts';
 import { expectClose, fixtureTensor, randomArray, randomTensor } from './helpers';
 import { expectGradClose, numericalVjp } from './gradcheck';
@@ -82,7 +82,8 @@ function minAbs(t: Tensor): number {
 }
 
 // [x shape, k, padding]: batch 1, odd and non-square planes, k = 1, 3, 5, 21 (21 also wider than
-// the plane); rows of 45 and 40 reach the kernels' 4-vector and 1-vector loops in float64.
+// the plane); rows of 45 and 40 reach the kernels' 4-vector and 1-vector loops in float64 at every
+// vector width.
 const cases: Array<[number[], number, DynDwconvPadding]> = [
   [[2, 3, 4, 5], 1, 'zero'],
   [[2, 3, 4, 5], 1, 'reflect'],
@@ -97,7 +98,8 @@ const cases: Array<[number[], number, DynDwconvPadding]> = [
   [[1, 1, 11, 40], 21, 'reflect'],
 ];
 
-// float32 shapes whose rows (85 = 4*16 + 16 + 5) reach every loop of the float32 kernels.
+// float32 shapes whose rows (85 = 4*16 + 16 + 5 with 16 lanes, 2*32 + 2*8 + 5 with 8, 5*16 + 4 + 1
+// with 4) reach every loop of the float32 kernels at every vector width.
 const wideCases: Array<[number[], number, DynDwconvPadding]> = [
   [[2, 3, 7, 85], 3, 'zero'],
   [[2, 3, 7, 85], 3, 'reflect'],
@@ -106,7 +108,17 @@ const wideCases: Array<[number[], number, DynDwconvPadding]> = [
   [[1, 2, 23, 85], 21, 'reflect'],
 ];
 
-describe('dyn_dwconv', () => {
+// The kernels are compiled for each instruction set (AVX-512, AVX2, baseline x86-64, with vectors
+// of 64, 32 and 16 bytes); every one this CPU can run is checked.
+describe.each(supportedCpuIsas())('dyn_dwconv with the %s kernels', (isa) => {
+  const initialIsa = cpuIsa();
+  beforeAll(() => setCpuIsa(isa));
+  afterAll(() => setCpuIsa(initialIsa));
+
+  test('runs the variant asked for', () => {
+    expect(cpuIsa()).toBe(isa);
+  });
+
   test('matches the fixture forward and gradients', () => {
     tidy(() => {
       const x = fixtureTensor(F, 'dyndw.x');

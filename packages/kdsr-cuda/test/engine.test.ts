@@ -1,5 +1,5 @@
 // The engine itself: scopes and disposal, memory accounting, views, clear errors on misuse.
-import { add, buildInfo, dispose, keep, memory, scale, Tensor, tidy } from '../src/ts';
+import { add, buildInfo, cpuIsa, dispose, keep, memory, scale, setCpuIsa, supportedCpuIsas, Tensor, tidy } from '../src/ts';
 
 const live = () => memory('cpu').liveBuffers;
 
@@ -154,9 +154,29 @@ describe('clear errors on misuse', () => {
   });
 
   test('a CUDA device without the CUDA backend is refused with the reason', () => {
-    if (buildInfo().backends.includes('cuda')) return; // covered by the CUDA test suite on GPU builds
+    const { cuda } = buildInfo();
+    if (cuda?.loaded) return; // covered by test/cuda-backend.test.ts and test/cuda-module.test.ts
+    const reason = cuda ? `the CUDA backend did not load: ${cuda.error}` : 'this build of @kdsr/cuda was compiled without the CUDA backend';
     tidy(() => {
-      expect(() => Tensor.fromArray([1], [1]).to('cuda:0')).toThrow(/device 'cuda:0' is not available: this build of @kdsr\/cuda was compiled without the CUDA backend/);
+      expect(() => Tensor.fromArray([1], [1]).to('cuda:0')).toThrow(`device 'cuda:0' is not available: ${reason}`);
     });
+  });
+
+  test('setCpuIsa takes the instruction sets this CPU has and refuses others by name', () => {
+    const initial = cpuIsa();
+    const supported = supportedCpuIsas();
+    expect(supported[0]).toBe('baseline');
+    expect(supported).toContain(initial);
+    try {
+      for (const isa of supported) {
+        setCpuIsa(isa);
+        expect(cpuIsa()).toBe(isa);
+      }
+      expect(() => setCpuIsa('avx10' as never)).toThrow("setCpuIsa(): unknown instruction set 'avx10'; expected 'avx512', 'avx2' or 'baseline'");
+      for (const isa of (['avx2', 'avx512'] as const).filter((i) => !supported.includes(i)))
+        expect(() => setCpuIsa(isa)).toThrow(`setCpuIsa('${isa}'): this CPU supports up to`);
+    } finally {
+      setCpuIsa(initial);
+    }
   });
 });

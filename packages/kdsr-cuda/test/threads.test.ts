@@ -1,5 +1,7 @@
 // Results must not depend on the number of CPU threads: loops are statically chunked and every
 // reduction combines fixed-size chunks in a fixed order. Inputs are large enough to run in parallel.
+// Convolutions and linear layers run through oneDNN where it is built (its blocked layouts; the
+// weight gradient per sample), else through the reference kernels.
 import * as k from '../src/ts';
 import { Tensor, tidy } from '../src/ts';
 import { randomTensor } from './helpers';
@@ -17,7 +19,31 @@ function outputs(): Float32Array[] {
     const moments = params.map((t) => k.fill(t.shape, 0));
     const squares = params.map((t) => k.fill(t.shape, 0));
     k.adamUpdate(params, grads, moments, squares, { lr: 1e-3, step: 1 });
+    // Convolutions in KDSR's kinds: 3 -> C head, C -> C body, C -> 3 tail, the discriminator's 4x4 stride 2.
+    const convs: Array<[number[], number, number, { stride?: number; padding?: number }]> = [
+      [[3, 3, 20, 18], 32, 3, {}],
+      [[3, 32, 20, 18], 48, 3, {}],
+      [[3, 32, 20, 18], 3, 3, {}],
+      [[3, 16, 20, 18], 32, 4, { stride: 2, padding: 1 }],
+    ];
+    const convOutputs = convs.flatMap(([shape, cout, size, options], i) => {
+      const cx = randomTensor(shape, 20 + i, 'float32');
+      const w = randomTensor([cout, shape[1], size, size], 30 + i, 'float32');
+      const b = randomTensor([cout], 40 + i, 'float32');
+      const cy = k.conv2d(cx, w, b, options);
+      const g = k.conv2dBackward(randomTensor([...cy.shape], 50 + i, 'float32'), cx, w, options);
+      return [cy, g.dx!, g.dweight!, g.dbias!];
+    });
+    const features = randomTensor([48, 256], 60, 'float32');
+    const linearWeight = randomTensor([64, 256], 61, 'float32');
+    const linearY = k.linear(features, linearWeight, randomTensor([64], 62, 'float32'));
+    const linearGrads = k.linearBackward(randomTensor([48, 64], 63, 'float32'), features, linearWeight);
     const list: Tensor[] = [
+      ...convOutputs,
+      linearY,
+      linearGrads.dx!,
+      linearGrads.dweight!,
+      linearGrads.dbias!,
       k.axpy(x, y, 0.3),
       k.leakyRelu(x, 0.1),
       k.clampBackward(y, x, -0.5, 0.5),

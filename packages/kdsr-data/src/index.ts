@@ -23,6 +23,7 @@ export * from './datasets/worker-pool';
 export * from './datasets/scan';
 export * from './datasets/loader';
 export * from './datasets/training-source';
+export * from './datasets/prefetching-source';
 export * from './realesrgan/noise';
 export * from './realesrgan/usm';
 export * from './realesrgan/jpeg';

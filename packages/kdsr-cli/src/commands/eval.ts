@@ -2,8 +2,7 @@
 // deterministically (the same images `kdsr make-benchmark` writes for the same settings and seed),
 // super-resolved, quantised to 8 bits and scored in both conventions @kdsr/data provides, beside
 // KDSR-bicubic upsampling of the same LR images as the baseline.
-import * as fs from 'fs';
-import { dispose, tidy } from '@kdsr/cuda';
+import { dispose, tidy, writeFileAtomicSync } from '@kdsr/cuda';
 import { DEFAULT_MODEL, KdsrStudent, loadKdsrModel } from '@kdsr/core';
 import { bicubicKdsr, HostImage, parseTestSettings, tensorToImage } from '@kdsr/data';
 import { BatchReport } from '../batch-report';
@@ -104,7 +103,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
       bicubic: meanScores(results.map((r) => r.bicubic)),
       failed: failures.failures,
     };
-    if (options.report) fs.writeFileSync(options.report, await renderEvalReportHtml(report, settings[reportedSetting(settings.length)].name, shown));
+    if (options.report) writeFileAtomicSync(options.report, await renderEvalReportHtml(report, settings[reportedSetting(settings.length)].name, shown));
     return report;
   } finally {
     model.dispose();

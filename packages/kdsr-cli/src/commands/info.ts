@@ -1,15 +1,21 @@
-// `kdsr info`: what this installation can do — versions, compiled backends, oneDNN, devices.
-import { buildInfo, devices, nativeOrigin, numThreads } from '@kdsr/cuda';
-import type { AddonOrigin } from '@kdsr/cuda';
+// `kdsr info`: what this installation can do — versions, backends, the CUDA backend and why it cannot
+// run when it cannot, oneDNN, devices.
+import { buildInfo, cudaAvailability, devices, nativeOrigin, numThreads } from '@kdsr/cuda';
+import type { AddonOrigin, CudaAvailability, CudaBuildInfo } from '@kdsr/cuda';
 
 export interface InfoReport {
   version: string;
   node: string;
   engine: string;
+  /** The backends that can run: 'cpu', and 'cuda' when its module loaded. */
   backends: string[];
   onednn: string | null;
   /** The addon file in use and where it came from (a source build, the prebuilt platform package). */
   addon: AddonOrigin;
+  /** The CUDA backend's module (null in a CPU-only build): loaded, with its libraries, or why not. */
+  cuda: CudaBuildInfo | null;
+  /** Whether CUDA devices can be used, or why not. */
+  cudaAvailability: CudaAvailability;
   threads: number;
   devices: Array<{ device: string; name: string }>;
 }
@@ -23,6 +29,8 @@ export function collectInfo(cliVersion: string): InfoReport {
     backends: build.backends,
     onednn: build.onednn,
     addon: nativeOrigin(),
+    cuda: build.cuda,
+    cudaAvailability: cudaAvailability(),
     threads: numThreads(),
     devices: devices(),
   };
@@ -32,16 +40,23 @@ export function formatInfo(info: InfoReport): string {
   return [
     `kdsr ${info.version} (engine @kdsr/cuda ${info.engine}, Node ${info.node})`,
     `addon: ${info.addon.file} (${info.addon.from})`,
-    `backends compiled: ${info.backends.join(', ')}`,
-    ...(info.backends.includes('cuda') ? [] : [`CUDA: not in this addon: ${noCudaReason(info.addon)}`]),
+    `backends: ${info.backends.join(', ')}`,
+    ...cudaLines(info),
     `CPU: ${info.onednn ? `oneDNN ${info.onednn}` : 'reference kernels (oneDNN not found at build time)'}, ${info.threads} threads`,
     'devices:',
     ...info.devices.map((d) => `  ${d.device.padEnd(8)} ${d.name}`),
   ].join('\n');
 }
 
+function cudaLines({ cuda, cudaAvailability: availability, addon }: InfoReport): string[] {
+  if (!cuda) return [`CUDA: not in this addon: ${noCudaReason(addon)}`];
+  if (!cuda.loaded) return [`CUDA: unavailable, using the CPU: ${cuda.error}`, ...(cuda.hint ? [`  to use an NVIDIA GPU, ${cuda.hint}`] : [])];
+  const libraries = `CUDA ${cuda.runtime} (architectures ${cuda.architectures}), cuDNN ${cuda.cudnn.version} (${cuda.cudnn.file}), cuBLAS ${cuda.cublas.version} (${cuda.cublas.file})`;
+  return availability.available ? [`CUDA: ${libraries}`] : [`CUDA: ${libraries}; unavailable: ${availability.reason}`];
+}
+
 function noCudaReason(addon: AddonOrigin): string {
   return addon.from === 'platform package'
-    ? 'the prebuilt addon is CPU-only so that it loads without cuDNN and cuBLAS; with the CUDA toolkit, cuDNN 9 and cuBLAS installed, build from source: KDSR_BUILD_FROM_SOURCE=1 npm rebuild @kdsr/cuda --foreground-scripts'
+    ? 'this prebuilt package was built without the CUDA toolkit; with the toolkit, cuDNN 9 and cuBLAS installed, build from source: KDSR_BUILD_FROM_SOURCE=1 npm rebuild @kdsr/cuda --foreground-scripts'
     : 'it was built without the CUDA toolkit, cuDNN 9 or cuBLAS (the build says which: packages/kdsr-cuda/README.md, "CUDA backend")';
 }

@@ -7,12 +7,13 @@
 //   3. discriminator step: BCE(D(gt), 1) and BCE(D(sr'), 0) with sr' the SR of step 2 as a constant,
 //      two backward passes whose gradients add up, one Adam step;
 //   4. EMA of the student (decay 0.999).
-import { EventEmitter } from 'events';
-import { dispose, Tensor, tidy } from '@kdsr/cuda';
+// The update loop, validation and checkpoints are StageTrainer's, as for stages 1 and 2.
+import { Tensor, tidy } from '@kdsr/cuda';
 import { backward } from '../autograd/backward';
 import * as F from '../autograd/functional';
 import { noGrad } from '../autograd/graph';
-import { checkpointPaths, loadTrainingState, loadWeights, saveTrainingState, saveWeights } from '../checkpoint/checkpoint';
+import type { CheckpointInfo } from '../checkpoint/checkpoint';
+import type { LoadedCheckpoint } from '../checkpoint/training-checkpoint';
 import type { UNetDiscriminatorSN } from '../models/discriminator';
 import type { KdsrStudent, KdsrTeacher } from '../models/kdsr';
 import type { Parameter } from '../nn/parameter';
@@ -23,7 +24,7 @@ import { gradNorm } from './grad-norm';
 import { KD_TEMPERATURE, KD_WEIGHT, KdOptions } from './losses';
 import type { PerceptualLoss } from './perceptual-loss';
 import { learningRate, LrSchedule, validateSchedule } from './schedule';
-import { NonFiniteError } from './trainer';
+import { checkFinite, NonFiniteError, StageTrainer, StageTrainerEvents, StepEvent, StepTiming, Validation } from './stage-trainer';
 
 /** The generator's GAN-loss weight in KDSR-GAN (Real-ESRGAN uses 0.1). */
 export const KDSR_GAN_WEIGHT = 1;
@@ -50,6 +51,8 @@ export interface GanTrainerOptions {
   emaDecay?: number;
   /** Preset name written into checkpoints. */
   preset?: string;
+  /** Runs every `every` updates with the student; its result is reported as a 'validation' event. */
+  validation?: Validation;
 }
 
 export interface GanLosses {
@@ -57,61 +60,49 @@ export interface GanLosses {
   kd: number;
   percep: number;
   ganG: number;
-  gTotal: number;
+  /** The generator's loss: l1 + kd + percep + ganG. */
+  total: number;
   dReal: number;
   dFake: number;
 }
 
-export interface GanProgressEvent {
-  /** Iterations made so far (this one included). */
-  step: number;
+export interface GanProgressEvent extends StepEvent {
   losses: GanLosses;
-  lr: number;
   discriminatorLr: number;
   gradNorm: number;
   discriminatorGradNorm: number;
-  samplesPerSecond: number;
+  /** The discriminator's mean logit on this batch's HR (real) and SR (fake), before its update: how far it tells them apart. */
+  discriminatorOutput: { real: number; fake: number };
 }
 
-export interface GanTrainerEvents {
-  progress: [GanProgressEvent];
-  checkpoint: [{ step: number; path: string }];
+export type GanTrainerEvents = StageTrainerEvents<GanProgressEvent>;
+
+function mean(t: Tensor): number {
+  const values = t.toArray();
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
 }
 
-function finite(step: number, values: Record<string, number>): void {
-  for (const [name, v] of Object.entries(values)) if (!Number.isFinite(v)) throw new NonFiniteError(step, `the ${name} loss`, v);
-}
-
-function group(tensors: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
-  return new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-}
-
-export class GanTrainer extends EventEmitter<GanTrainerEvents> {
+export class GanTrainer extends StageTrainer<GanProgressEvent> {
+  readonly stage = 3;
+  readonly model: KdsrStudent;
   readonly optimizer: Adam;
   readonly discriminatorOptimizer: Adam;
   readonly ema: Ema;
-  /** Iterations made so far. */
-  updates = 0;
   private readonly generatorParams: Array<[string, Parameter]>;
   private readonly discriminatorParams: Array<[string, Parameter]>;
 
   constructor(private readonly options: GanTrainerOptions) {
-    super();
+    super(options.data, options.validation);
     if (options.schedule) validateSchedule(options.schedule);
     if (options.discriminatorSchedule) validateSchedule(options.discriminatorSchedule);
+    this.model = options.student;
     this.generatorParams = options.student.namedParameters();
     this.discriminatorParams = options.discriminator.namedParameters();
     this.optimizer = new Adam(this.generatorParams, options.optimizer);
     this.discriminatorOptimizer = new Adam(this.discriminatorParams, options.discriminatorOptimizer);
     this.ema = new Ema(this.generatorParams, options.emaDecay ?? KDSR_GAN_EMA_DECAY);
-  }
-
-  get student(): KdsrStudent {
-    return this.options.student;
-  }
-
-  get discriminator(): UNetDiscriminatorSN {
-    return this.options.discriminator;
   }
 
   /** The learning rates of the next iteration. */
@@ -136,8 +127,8 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
       const ganG = F.scale(F.bceWithLogits(o.discriminator.forward(out.sr, { training: true, frozen: true }), 1), o.ganWeight ?? KDSR_GAN_WEIGHT);
       const total = F.add(F.add(l1, kd), F.add(percep, ganG));
       backward(total);
-      const losses = { l1: l1.toArray()[0], kd: kd.toArray()[0], percep: percep.toArray()[0], ganG: ganG.toArray()[0], gTotal: total.toArray()[0] };
-      finite(this.updates + 1, losses);
+      const losses = { l1: l1.toArray()[0], kd: kd.toArray()[0], percep: percep.toArray()[0], ganG: ganG.toArray()[0], total: total.toArray()[0] };
+      checkFinite(this.updates + 1, losses);
       const norm = gradNorm(this.generatorParams.map(([, p]) => p));
       if (!Number.isFinite(norm)) throw new NonFiniteError(this.updates + 1, 'the generator gradient norm', norm);
       // A view without the graph: the discriminator step sees sr as a constant.
@@ -146,18 +137,20 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
   }
 
   /** Step 3: real and fake passes, their gradients summed. */
-  private discriminatorPass(batch: Batch, sr: Tensor): { dReal: number; dFake: number; norm: number } {
+  private discriminatorPass(batch: Batch, sr: Tensor): { dReal: number; dFake: number; norm: number; output: { real: number; fake: number } } {
     const d = this.options.discriminator;
     return tidy(() => {
-      const real = F.bceWithLogits(d.forward(batch.hr, { training: true }), 1);
+      const realOutput = d.forward(batch.hr, { training: true });
+      const real = F.bceWithLogits(realOutput, 1);
       backward(real);
-      const fake = F.bceWithLogits(d.forward(sr, { training: true }), 0);
+      const fakeOutput = d.forward(sr, { training: true });
+      const fake = F.bceWithLogits(fakeOutput, 0);
       backward(fake);
       const losses = { dReal: real.toArray()[0], dFake: fake.toArray()[0] };
-      finite(this.updates + 1, losses);
+      checkFinite(this.updates + 1, losses);
       const norm = gradNorm(this.discriminatorParams.map(([, p]) => p));
       if (!Number.isFinite(norm)) throw new NonFiniteError(this.updates + 1, 'the discriminator gradient norm', norm);
-      return { ...losses, norm };
+      return { ...losses, norm, output: { real: mean(realOutput), fake: mean(fakeOutput) } };
     });
   }
 
@@ -167,12 +160,9 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
    * the recipe's order, and a non-finite loss or gradient norm (NonFiniteError) leaves every weight
    * as it was.
    */
-  async step(): Promise<GanProgressEvent> {
-    const started = performance.now();
-    const batch = await this.options.data.nextBatch();
+  protected update(batch: Batch): Omit<GanProgressEvent, StepTiming> {
     const rates = this.learningRates;
     let sr: Tensor | null = null;
-    let event: GanProgressEvent;
     try {
       const g = this.generatorPass(batch);
       sr = g.sr;
@@ -180,87 +170,45 @@ export class GanTrainer extends EventEmitter<GanTrainerEvents> {
       this.optimizer.step(rates.generator);
       this.discriminatorOptimizer.step(rates.discriminator);
       this.ema.update();
-      event = {
-        step: this.updates + 1,
+      return {
         losses: { ...g.losses, dReal: d.dReal, dFake: d.dFake },
         lr: rates.generator,
         discriminatorLr: rates.discriminator,
         gradNorm: g.norm,
         discriminatorGradNorm: d.norm,
-        samplesPerSecond: batch.lr.shape[0] / ((performance.now() - started) / 1000),
+        discriminatorOutput: d.output,
       };
     } finally {
       this.options.student.zeroGrad();
       this.options.discriminator.zeroGrad();
       sr?.dispose();
-      dispose(batch);
-    }
-    this.updates++;
-    this.emit('progress', event);
-    return event;
-  }
-
-  /** Runs until `steps` iterations in total, checkpointing every `checkpoint.every` and at the end. */
-  async run(steps: number, checkpoint?: { path: string; every: number }): Promise<void> {
-    while (this.updates < steps) {
-      await this.step();
-      if (checkpoint && (this.updates % checkpoint.every === 0 || this.updates === steps)) this.saveCheckpoint(checkpoint.path);
     }
   }
 
   /**
-   * '<path>.safetensors': the student (stage 3); '<path>.train.safetensors': both optimisers' moments
-   * (adam.*, adam_d.*), the EMA (ema.*), the discriminator with its spectral-norm state (disc.*), the
-   * teacher encoder (teacher.E.*) and, in the metadata, step counts and the data position.
+   * Both optimisers' moments (adam.*, adam_d.*), the EMA (ema.*), the discriminator with its
+   * spectral-norm state (disc.*) and the teacher encoder (teacher.E.*).
    */
-  saveCheckpoint(path: string): void {
-    const o = this.options;
-    const files = checkpointPaths(path);
+  protected trainingState(): { groups: Record<string, Map<string, Tensor>>; json: Record<string, unknown> } {
     const g = this.optimizer.state();
     const d = this.discriminatorOptimizer.state();
-    const tensors = new Map<string, Tensor>();
-    for (const [k, t] of g.tensors) tensors.set(`adam.${k}`, t);
-    for (const [k, t] of d.tensors) tensors.set(`adam_d.${k}`, t);
-    for (const [k, t] of this.ema.weights()) tensors.set(`ema.${k}`, t);
-    for (const [k, t] of o.discriminator.stateDict()) tensors.set(`disc.${k}`, t);
-    for (const [k, t] of o.teacher.E.stateDict()) tensors.set(`teacher.E.${k}`, t);
-    saveTrainingState(files.state, {
-      step: this.updates,
-      tensors,
-      json: {
-        stage: 3,
-        optimizerSteps: g.steps,
-        discriminatorOptimizerSteps: d.steps,
-        optimizer: this.optimizer.options,
-        discriminatorOptimizer: this.discriminatorOptimizer.options,
-        data: o.data.saveState(),
-      },
-    });
-    saveWeights(files.weights, o.student.stateDict(), { role: 'student', preset: o.preset ?? 'custom', config: o.student.config, stage: 3, step: this.updates });
-    this.emit('checkpoint', { step: this.updates, path: files.weights });
+    return {
+      groups: { adam: g.tensors, adam_d: d.tensors, ema: this.ema.weights(), disc: this.options.discriminator.stateDict(), 'teacher.E': this.options.teacher.E.stateDict() },
+      json: { optimizerSteps: g.steps, discriminatorOptimizerSteps: d.steps, optimizer: this.optimizer.options, discriminatorOptimizer: this.discriminatorOptimizer.options },
+    };
   }
 
-  /** Continues from a checkpoint written by saveCheckpoint into this trainer's (fresh) objects. */
-  loadCheckpoint(path: string): void {
-    const o = this.options;
-    const files = checkpointPaths(path);
-    const device = this.generatorParams[0][1].value.device;
-    const { weights, info } = loadWeights(files.weights, device);
-    const state = loadTrainingState(files.state, device);
-    try {
-      if (info.step !== state.step) throw new Error(`${files.weights} is from update ${info.step} but ${files.state} from update ${state.step} (interrupted while saving?)`);
-      if (info.stage !== 3 || state.json.stage !== 3) throw new Error(`${files.weights} is a stage-${info.stage} checkpoint; stage 3 resumes only from a stage-3 checkpoint (start it from the stage-2 student's weights instead)`);
-      o.student.loadStateDict(weights, { source: files.weights });
-      this.optimizer.loadState(group(state.tensors, 'adam.'), state.json.optimizerSteps as Record<string, number>, files.state);
-      this.discriminatorOptimizer.loadState(group(state.tensors, 'adam_d.'), state.json.discriminatorOptimizerSteps as Record<string, number>, files.state);
-      this.ema.load(group(state.tensors, 'ema.'), files.state);
-      o.discriminator.loadStateDict(group(state.tensors, 'disc.'), { source: `${files.state} (disc.*)` });
-      o.teacher.E.loadStateDict(group(state.tensors, 'teacher.E.'), { source: `${files.state} (teacher.E.*)` });
-      o.data.restoreState(state.json.data);
-      this.updates = state.step;
-    } finally {
-      dispose([...weights.values(), ...state.tensors.values()]);
-    }
+  protected restoreTrainingState(checkpoint: LoadedCheckpoint): void {
+    const { json, source } = checkpoint;
+    this.optimizer.loadState(checkpoint.group('adam'), json.optimizerSteps as Record<string, number>, source);
+    this.discriminatorOptimizer.loadState(checkpoint.group('adam_d'), json.discriminatorOptimizerSteps as Record<string, number>, source);
+    this.ema.load(checkpoint.group('ema'), source);
+    this.options.discriminator.loadStateDict(checkpoint.group('disc'), { source: `${source} (disc.*)` });
+    this.options.teacher.E.loadStateDict(checkpoint.group('teacher.E'), { source: `${source} (teacher.E.*)` });
+  }
+
+  protected weightsInfo(): CheckpointInfo {
+    return { role: 'student', preset: this.options.preset ?? 'custom', config: this.model.config, stage: 3, step: this.updates };
   }
 
   dispose(): void {

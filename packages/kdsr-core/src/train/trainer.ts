@@ -1,20 +1,12 @@
 // The two-stage KDSR trainer. Stage 1 trains the teacher (KD-IDE on LR ⊕ unshuffled HR, plus the
 // generator) with L1. Stage 2 trains the student — its generator copied from the teacher, a fresh
 // E_st — with L1 + λ·KD against the frozen teacher encoder's D', optionally after KD-only warm-up
-// steps. step() reads top to bottom: batch → forward → loss → backward → grad norm → update.
-import { EventEmitter } from 'events';
-import { DType, dispose, Tensor, tidy } from '@kdsr/cuda';
+// steps. The update loop and checkpoints are StageTrainer's; update() reads top to bottom.
+import { Tensor, tidy } from '@kdsr/cuda';
 import { backward } from '../autograd/backward';
 import { noGrad } from '../autograd/graph';
-import {
-  CheckpointInfo,
-  checkpointPaths,
-  loadTrainingState,
-  loadWeights,
-  readCheckpointInfo,
-  saveTrainingState,
-  saveWeights,
-} from '../checkpoint/checkpoint';
+import { CheckpointInfo, saveWeights } from '../checkpoint/checkpoint';
+import type { LoadedCheckpoint } from '../checkpoint/training-checkpoint';
 import type { KdsrStudent, KdsrTeacher } from '../models/kdsr';
 import type { Parameter } from '../nn/parameter';
 import { Adam, AdamOptions } from './adam';
@@ -23,6 +15,7 @@ import { Ema } from './ema';
 import { gradNorm } from './grad-norm';
 import { KdOptions, kdLoss, l1Loss, studentLosses } from './losses';
 import { learningRate, LrSchedule, validateSchedule } from './schedule';
+import { checkFinite, modelDtype, NonFiniteError, StageTrainer, StageTrainerEvents, StepEvent, StepTiming, Validation } from './stage-trainer';
 
 export interface TrainerOptions {
   stage: 1 | 2;
@@ -42,7 +35,7 @@ export interface TrainerOptions {
   /** Preset name written into checkpoints ('M', 'L', 'GAN', 'custom'). */
   preset?: string;
   /** Runs every `every` updates with the trained model; its result is reported as a 'validation' event. */
-  validation?: { every: number; run: (model: KdsrTeacher | KdsrStudent, step: number) => number | Promise<number> };
+  validation?: Validation;
 }
 
 export interface StepLosses {
@@ -51,63 +44,22 @@ export interface StepLosses {
   total: number;
 }
 
-export interface ProgressEvent {
-  /** Updates made so far (this one included). */
-  step: number;
+export interface ProgressEvent extends StepEvent {
   losses: StepLosses;
-  lr: number;
   gradNorm: number;
-  samplesPerSecond: number;
 }
 
-export interface ValidationEvent {
-  step: number;
-  value: number;
-}
+export type TrainerEvents = StageTrainerEvents<ProgressEvent>;
 
-/** Thrown when a loss or the gradient norm is not finite; the weights keep their last good values. */
-export class NonFiniteError extends Error {
-  constructor(
-    readonly step: number,
-    readonly what: string,
-    readonly value: number,
-  ) {
-    super(`training diverged at update ${step}: ${what} is ${value}; the update was not applied. Resume from the last checkpoint with a lower learning rate.`);
-    this.name = 'NonFiniteError';
-  }
-}
-
-export interface TrainerEvents {
-  progress: [ProgressEvent];
-  validation: [ValidationEvent];
-  checkpoint: [{ step: number; path: string }];
-}
-
-/** The dtype the model was built in (InitializerOptions.dtype). */
-function modelDtype(model: KdsrTeacher | KdsrStudent): DType {
-  return model.G.head.at(0).weight.value.dtype;
-}
-
-/** Whether `file` is a readable weights file written at update `step`. */
-function weightsFileAt(file: string, step: number): boolean {
-  try {
-    return readCheckpointInfo(file).step === step;
-  } catch {
-    return false;
-  }
-}
-
-export class Trainer extends EventEmitter<TrainerEvents> {
+export class Trainer extends StageTrainer<ProgressEvent> {
   readonly stage: 1 | 2;
   readonly model: KdsrTeacher | KdsrStudent;
   readonly optimizer: Adam;
   readonly ema: Ema | null;
-  /** Updates made so far. */
-  updates = 0;
   private readonly trained: Array<[string, Parameter]>;
 
   constructor(private readonly options: TrainerOptions) {
-    super();
+    super(options.data, options.validation);
     this.stage = options.stage;
     if (options.stage === 2 && !options.student) throw new Error('Trainer: stage 2 needs a student (see studentFromTeacher)');
     if (options.schedule) validateSchedule(options.schedule);
@@ -141,87 +93,49 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return { total, parts: { l1, kd } };
   }
 
-  /** Data sources produce float32; a float64 model (a reference run) gets its batch converted. */
-  private inModelDtype(batch: Batch): Batch {
-    const dtype = modelDtype(this.model);
-    if (batch.lr.dtype === dtype && batch.hr.dtype === dtype) return batch;
-    const converted = { lr: batch.lr.cast(dtype), hr: batch.hr.cast(dtype) };
-    dispose(batch);
-    return converted;
-  }
-
-  /** One update. Throws NonFiniteError (without updating) when the loss or gradients blow up. */
-  async step(): Promise<ProgressEvent> {
-    const started = performance.now();
-    const batch = this.inModelDtype(await this.options.data.nextBatch());
+  /** batch → forward → loss → backward → grad norm → update. */
+  protected update(batch: Batch): Omit<ProgressEvent, StepTiming> {
     const lr = this.learningRate;
     const warmup = this.stage === 2 && this.updates < (this.options.warmupSteps ?? 0);
-    let losses: StepLosses;
-    let norm: number;
     try {
-      ({ losses, norm } = tidy(() => {
+      return tidy(() => {
         const { total, parts } = this.losses(batch, warmup);
         backward(total);
-        const values: StepLosses = { total: total.toArray()[0] };
-        for (const [name, t] of Object.entries(parts)) values[name as 'l1' | 'kd'] = t.toArray()[0];
+        const losses: StepLosses = { total: total.toArray()[0] };
+        for (const [name, t] of Object.entries(parts)) losses[name as 'l1' | 'kd'] = t.toArray()[0];
         const gradientNorm = gradNorm(this.trained.map(([, p]) => p));
-        for (const [name, v] of Object.entries(values)) if (!Number.isFinite(v)) throw new NonFiniteError(this.updates + 1, `the ${name} loss`, v);
+        checkFinite(this.updates + 1, losses);
         if (!Number.isFinite(gradientNorm)) throw new NonFiniteError(this.updates + 1, 'the gradient norm', gradientNorm);
         this.optimizer.step(lr);
         this.ema?.update();
-        return { losses: values, norm: gradientNorm };
-      }));
+        return { losses, lr, gradNorm: gradientNorm };
+      });
     } finally {
       this.model.zeroGrad();
-      dispose(batch);
-    }
-    this.updates++;
-    const seconds = (performance.now() - started) / 1000;
-    const event: ProgressEvent = { step: this.updates, losses, lr, gradNorm: norm, samplesPerSecond: batch.lr.shape[0] / seconds };
-    this.emit('progress', event);
-    const validation = this.options.validation;
-    if (validation && this.updates % validation.every === 0) {
-      const value = await noGrad(() => validation.run(this.model, this.updates));
-      this.emit('validation', { step: this.updates, value });
-    }
-    return event;
-  }
-
-  /**
-   * Runs until `steps` updates have been made in total; writes a checkpoint every
-   * `checkpointEvery` updates and at the end. A NonFiniteError stops the run and leaves the last
-   * checkpoint as it was.
-   */
-  async run(steps: number, checkpoint?: { path: string; every: number }): Promise<void> {
-    while (this.updates < steps) {
-      await this.step();
-      if (checkpoint && (this.updates % checkpoint.every === 0 || this.updates === steps)) this.saveCheckpoint(checkpoint.path);
     }
   }
 
-  /**
-   * Writes the checkpoint '<path>.train.safetensors' (weights and the whole training state, one
-   * atomic file), then '<path>.safetensors' (the same weights, original key names, for inference).
-   */
-  saveCheckpoint(path: string): void {
-    const files = checkpointPaths(path);
+  /** Adam's moments (adam.*), the EMA (ema.*) and, in stage 2, the frozen teacher encoder (teacher.E.*). */
+  protected trainingState(): { groups: Record<string, Map<string, Tensor>>; json: Record<string, unknown> } {
     const { tensors, steps } = this.optimizer.state();
-    const stateTensors = new Map<string, Tensor>();
-    const weights = this.model.stateDict();
-    for (const [k, t] of weights) stateTensors.set(`model.${k}`, t);
-    for (const [k, t] of tensors) stateTensors.set(`adam.${k}`, t);
-    if (this.ema) for (const [k, t] of this.ema.weights()) stateTensors.set(`ema.${k}`, t);
-    if (this.stage === 2) for (const [k, t] of this.options.teacher.E.stateDict()) stateTensors.set(`teacher.E.${k}`, t);
-    saveTrainingState(files.state, {
-      step: this.updates,
-      tensors: stateTensors,
-      json: { stage: this.stage, optimizerSteps: steps, optimizer: this.optimizer.options, data: this.options.data.saveState() },
-    });
-    saveWeights(files.weights, weights, this.weightsInfo());
-    this.emit('checkpoint', { step: this.updates, path: files.weights });
+    const groups: Record<string, Map<string, Tensor>> = { adam: tensors };
+    if (this.ema) groups.ema = this.ema.weights();
+    if (this.stage === 2) groups['teacher.E'] = this.options.teacher.E.stateDict();
+    return { groups, json: { optimizerSteps: steps, optimizer: this.optimizer.options } };
   }
 
-  private weightsInfo(): CheckpointInfo {
+  protected restoreTrainingState(checkpoint: LoadedCheckpoint): void {
+    this.optimizer.loadState(checkpoint.group('adam'), checkpoint.json.optimizerSteps as Record<string, number>, checkpoint.source);
+    if (this.ema) {
+      // A run that switches EMA on when it resumes starts the average from the resumed weights.
+      const saved = checkpoint.group('ema');
+      if (saved.size > 0) this.ema.load(saved, checkpoint.source);
+      else this.ema.reset();
+    }
+    if (this.stage === 2) this.options.teacher.E.loadStateDict(checkpoint.group('teacher.E'), { source: checkpoint.source });
+  }
+
+  protected weightsInfo(): CheckpointInfo {
     return { role: this.stage === 1 ? 'teacher' : 'student', preset: this.options.preset ?? 'custom', config: this.model.config, stage: this.stage, step: this.updates };
   }
 
@@ -229,40 +143,6 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   exportWeights(file: string, options: { ema?: boolean } = {}): void {
     if (options.ema && !this.ema) throw new Error('exportWeights: this trainer keeps no EMA (pass the ema option)');
     saveWeights(file, options.ema ? this.ema!.weights() : this.model.stateDict(), { ...this.weightsInfo(), ema: options.ema ?? false });
-  }
-
-  /**
-   * Continues from a checkpoint written by saveCheckpoint into this trainer's (fresh) objects.
-   * Returns whether '<path>.safetensors' holds other weights than the checkpoint (a kill between
-   * the two writes): saveCheckpoint brings it up to date.
-   */
-  loadCheckpoint(path: string): { weightsFileStale: boolean } {
-    const files = checkpointPaths(path);
-    const device = this.trained[0]?.[1].value.device ?? 'cpu';
-    const state = loadTrainingState(files.state, device);
-    const group = (prefix: string) => new Map([...state.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-    const own = group('model.');
-    // Earlier versions kept the weights in the weights file only.
-    const legacy = own.size === 0 ? loadWeights(files.weights, device) : null;
-    try {
-      const stage = legacy ? legacy.info.stage : state.json.stage;
-      if (legacy && legacy.info.step !== state.step) throw new Error(`${files.weights} is from update ${legacy.info.step} but ${files.state} from update ${state.step} (interrupted while saving?)`);
-      if (stage !== this.stage) throw new Error(`${files.state} is a stage-${stage} checkpoint; this trainer runs stage ${this.stage}`);
-      this.model.loadStateDict(legacy ? legacy.weights : own, { source: legacy ? files.weights : files.state });
-      this.optimizer.loadState(group('adam.'), state.json.optimizerSteps as Record<string, number>, files.state);
-      if (this.ema) {
-        // A run that switches EMA on when it resumes starts the average from the resumed weights.
-        const saved = group('ema.');
-        if (saved.size > 0) this.ema.load(saved, files.state);
-        else this.ema.reset();
-      }
-      if (this.stage === 2) this.options.teacher.E.loadStateDict(group('teacher.E.'), { source: files.state });
-      this.options.data.restoreState(state.json.data);
-      this.updates = state.step;
-    } finally {
-      dispose([...(legacy?.weights.values() ?? []), ...state.tensors.values()]);
-    }
-    return { weightsFileStale: legacy === null && !weightsFileAt(files.weights, state.step) };
   }
 
   dispose(): void {

@@ -34,18 +34,61 @@ export interface NativeMemoryStats {
   liveBytes: number;
   peakBytes: number;
   reservedBytes: number;
+  /** Buffers handed out by the device's caching allocator since the start. */
+  allocations: number;
+  /** Of those, the ones that took new memory from the device (cache misses); flat in a steady state. */
+  segmentAllocations: number;
 }
+
+/** A library the CUDA module loaded: its version, the version of the headers it was built against, its file. */
+export interface CudaLibrary {
+  version: string;
+  builtWith: string;
+  file: string;
+}
+
+/**
+ * The CUDA backend: a module beside the addon (`kdsr_cuda_backend.so`) that the addon loads when it
+ * loads, if cuDNN and cuBLAS can be found. `searched` lists the folders looked in after the dynamic
+ * loader's own search (KDSR_CUDA_LIBRARY_PATH, or the source build's folders and the pip wheels' usual places).
+ */
+export type CudaBuildInfo =
+  | {
+      module: string;
+      loaded: true;
+      searched: string[];
+      /** The CUDA runtime (linked statically) and the GPU architectures compiled for. */
+      runtime: string;
+      architectures: string;
+      cudnn: CudaLibrary;
+      cublas: CudaLibrary;
+    }
+  | {
+      module: string;
+      loaded: false;
+      searched: string[];
+      /** Why it did not load: the dynamic loader's message, e.g. "libcudnn.so.9: cannot open shared object file: ...". */
+      error: string;
+      /** What to install, when a library was missing; else null. */
+      hint: string | null;
+    };
 
 export interface BuildInfo {
   version: string;
+  /** The backends that can run: 'cpu', and 'cuda' once its module is loaded (see cudaAvailability() for GPUs). */
   backends: Array<'cpu' | 'cuda'>;
   /** oneDNN version the CPU backend was built with, or null for reference kernels only. */
   onednn: string | null;
   openmp: boolean;
   compiler: string;
-  /** What the CUDA backend was built with, or null for a CPU-only build. */
-  cuda: { runtime: string; cudnn: string; cublas: string; architectures: string } | null;
+  /** The CUDA backend's module, or null for a CPU-only build. */
+  cuda: CudaBuildInfo | null;
 }
+
+/** Whether 'cuda:N' devices can be used, and if not, why (one line). */
+export type CudaAvailability = { available: true; devices: number } | { available: false; reason: string };
+/** Instruction sets of kdsr's own SIMD kernels: x86-64-v4, x86-64-v3 (AVX2 + FMA), baseline x86-64. */
+export type CpuIsa = 'avx512' | 'avx2' | 'baseline';
 
 export interface DeviceListing {
   device: string;
@@ -59,10 +102,14 @@ export interface NativeBinding {
   memoryStats(device: string): NativeMemoryStats;
   buildInfo(): BuildInfo;
   devices(): DeviceListing[];
+  cudaAvailability(): CudaAvailability;
   setCpuPreference(impl: 'onednn' | 'reference'): void;
   getCpuPreference(): 'onednn' | 'reference';
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  setCpuIsa(isa: CpuIsa): void;
+  getCpuIsa(): CpuIsa;
+  supportedCpuIsas(): CpuIsa[];
   synchronize(device: string): void;
   setCudaMath(math: 'tf32' | 'fp32'): void;
   getCudaMath(): 'tf32' | 'fp32';
@@ -142,12 +189,7 @@ function load(): NativeBinding {
       origin = { file: found.file, from: candidate.from };
       return binding;
     } catch (error) {
-      const message = (error as Error).message;
-      failures.push(`${candidate.label}: ${message}`);
-      if (/lib(cudnn|cublas)[^:]*\.so/.test(message))
-        failures.push(
-          '    this build has the CUDA backend: make cuDNN 9 and cuBLAS visible with LD_LIBRARY_PATH (e.g. the nvidia/cudnn/lib and nvidia/cu13/lib folders of a PyTorch environment), or rebuild CPU-only with KDSR_CUDA=OFF',
-        );
+      failures.push(`${candidate.label}: ${(error as Error).message}`);
     }
   }
   // Modelled on sharp's message: what was tried, why each failed, and the commands that fix it.

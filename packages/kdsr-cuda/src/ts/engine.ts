@@ -1,5 +1,5 @@
 // Engine-wide settings and facts: which backends this build has, devices, CPU threads.
-import { BuildInfo, DeviceListing, native } from './binding';
+import { BuildInfo, CpuIsa, CudaAvailability, DeviceListing, native } from './binding';
 
 export function buildInfo(): BuildInfo {
   return native().buildInfo();
@@ -8,6 +8,14 @@ export function buildInfo(): BuildInfo {
 /** 'cpu' plus one entry per usable CUDA GPU. */
 export function devices(): DeviceListing[] {
   return native().devices();
+}
+
+/**
+ * Whether CUDA devices can be used; if not, why: a CPU-only build, a CUDA module that could not load
+ * cuDNN/cuBLAS (buildInfo().cuda has the details and what to install), or no usable GPU or driver.
+ */
+export function cudaAvailability(): CudaAvailability {
+  return native().cudaAvailability();
 }
 
 /** Which CPU implementation runs convolution and matmul: 'onednn' (default where built) or the plain 'reference'. */
@@ -25,6 +33,26 @@ export function setNumThreads(n: number): void {
 
 export function numThreads(): number {
   return native().getNumThreads();
+}
+
+/**
+ * The instruction set kdsr's own CPU kernels run with (dynamic convolution, blur, reference
+ * convolution): the best this CPU has unless a lower one is forced here or by the environment
+ * variable KDSR_CPU_ISA. Results may differ in the last bits between instruction sets (vector
+ * widths and fused multiply-adds), never between thread counts. oneDNN has its own switch
+ * (ONEDNN_MAX_CPU_ISA). Process-wide.
+ */
+export function setCpuIsa(isa: CpuIsa): void {
+  native().setCpuIsa(isa);
+}
+
+export function cpuIsa(): CpuIsa {
+  return native().getCpuIsa();
+}
+
+/** The instruction sets setCpuIsa accepts on this CPU, lowest first. */
+export function supportedCpuIsas(): CpuIsa[] {
+  return native().supportedCpuIsas();
 }
 
 /** Waits for queued work on a device (reading a tensor back does this implicitly). */

@@ -1,6 +1,6 @@
 // @kdsr/cuda: the native tensor engine of kdsr.
 export { native, nativeOrigin, platformName } from './binding';
-export type { AddonOrigin, DType, TypedArray, BuildInfo, DeviceListing, KernelListing, NativeMemoryStats, Attrs } from './binding';
+export type { AddonOrigin, DType, TypedArray, BuildInfo, CpuIsa, CudaBuildInfo, CudaLibrary, CudaAvailability, DeviceListing, KernelListing, NativeMemoryStats, Attrs } from './binding';
 export { Tensor } from './tensor';
 export type { TensorOptions } from './tensor';
 export { tidy, keep, dispose } from './scope';

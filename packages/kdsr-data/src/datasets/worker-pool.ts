@@ -1,19 +1,10 @@
 // A pool of decoding workers (worker_threads). Each task goes to the least busy worker; results
 // come back as promises. Decoding (libvips) and cropping run off the main thread.
-import * as fs from 'fs';
-import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { Dataset } from './dataset';
 import { PatchSpec } from './patch';
 import { SampleResult } from './sample-decoder';
-
-/** The compiled worker script: beside this file in dist/, or in dist/ when running from src/ (ts-jest). */
-function workerScript(): string {
-  const candidates = [path.join(__dirname, 'decode-worker.js'), path.resolve(__dirname, '..', '..', 'dist', 'datasets', 'decode-worker.js')];
-  const found = candidates.find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`@kdsr/data: decode worker not found (${candidates.join(', ')}); build the package first (npx tsc -b)`);
-  return found;
-}
+import { workerScript } from './worker-script';
 
 interface Slot {
   worker: Worker;
@@ -28,7 +19,7 @@ export class DecodePool {
 
   constructor(dataset: Dataset, size: number) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`DecodePool: size must be a positive integer, got ${size}`);
-    const script = workerScript();
+    const script = workerScript('decode-worker.js');
     for (let i = 0; i < size; i++) {
       const worker = new Worker(script);
       const slot: Slot = { worker, busy: 0 };

@@ -2,6 +2,8 @@
 #include "addon.h"
 
 #include "../core/backend.h"
+#include "../core/cuda_module.h"
+#include "../core/cpu_isa.h"
 #include "../core/parallel.h"
 #include "../core/registry.h"
 #include "../ops/random/philox.h"
@@ -12,6 +14,8 @@
 namespace kdsr {
 
 KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
+  // Before any kernel runs (the module adds its kernels to the registry), once per process.
+  load_cuda_module();
   Napi::Function tensor = NativeTensor::define(env);
   tensor_class = Napi::Persistent(tensor);
   DefineAddon(exports, {
@@ -22,10 +26,14 @@ KdsrAddon::KdsrAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&KdsrAddon::memory_stats>("memoryStats"),
                            InstanceMethod<&KdsrAddon::build_info>("buildInfo"),
                            InstanceMethod<&KdsrAddon::devices>("devices"),
+                           InstanceMethod<&KdsrAddon::cuda_availability>("cudaAvailability"),
                            InstanceMethod<&KdsrAddon::set_cpu_preference>("setCpuPreference"),
                            InstanceMethod<&KdsrAddon::get_cpu_preference>("getCpuPreference"),
                            InstanceMethod<&KdsrAddon::set_num_threads>("setNumThreads"),
                            InstanceMethod<&KdsrAddon::get_num_threads>("getNumThreads"),
+                           InstanceMethod<&KdsrAddon::set_cpu_isa>("setCpuIsa"),
+                           InstanceMethod<&KdsrAddon::get_cpu_isa>("getCpuIsa"),
+                           InstanceMethod<&KdsrAddon::supported_cpu_isas>("supportedCpuIsas"),
                            InstanceMethod<&KdsrAddon::synchronize>("synchronize"),
                            InstanceMethod<&KdsrAddon::set_cuda_math>("setCudaMath"),
                            InstanceMethod<&KdsrAddon::get_cuda_math>("getCudaMath"),
@@ -121,9 +129,47 @@ Napi::Value KdsrAddon::memory_stats(const Napi::CallbackInfo& info) {
     out.Set("liveBuffers", static_cast<double>(s.live_buffers));
     out.Set("liveBytes", static_cast<double>(s.live_bytes));
     out.Set("peakBytes", static_cast<double>(s.peak_bytes));
+    out.Set("allocations", static_cast<double>(s.allocations));
+    out.Set("segmentAllocations", static_cast<double>(s.segment_allocations));
     out.Set("reservedBytes", static_cast<double>(s.reserved_bytes));
     return out;
   });
+}
+
+static Napi::Array string_array(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array out = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); i++) out.Set(static_cast<uint32_t>(i), items[i]);
+  return out;
+}
+
+static Napi::Object cuda_library(Napi::Env env, const char* version, const char* built_with, const char* file) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("version", version);
+  out.Set("builtWith", built_with);
+  out.Set("file", file);
+  return out;
+}
+
+// buildInfo().cuda: null without a CUDA module; otherwise the module, whether it loaded and why not, or
+// what it was built with and the cuDNN / cuBLAS it loaded.
+static Napi::Value cuda_build_info(Napi::Env env) {
+  const CudaModuleStatus& m = load_cuda_module();
+  if (!m.present) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("module", m.module);
+  out.Set("loaded", m.loaded);
+  out.Set("searched", string_array(env, m.searched));
+  if (!m.loaded) {
+    out.Set("error", m.error);
+    bool missing = m.error.find("cannot open shared object file") != std::string::npos;
+    out.Set("hint", missing ? Napi::Value(Napi::String::New(env, cuda_libraries_hint())) : env.Null());
+    return out;
+  }
+  out.Set("runtime", m.info->runtime);
+  out.Set("architectures", m.info->architectures);
+  out.Set("cudnn", cuda_library(env, m.info->cudnn_loaded, m.info->cudnn_built, m.info->cudnn_file));
+  out.Set("cublas", cuda_library(env, m.info->cublas_loaded, m.info->cublas_built, m.info->cublas_file));
+  return out;
 }
 
 Napi::Value KdsrAddon::build_info(const Napi::CallbackInfo& info) {
@@ -132,7 +178,7 @@ Napi::Value KdsrAddon::build_info(const Napi::CallbackInfo& info) {
   out.Set("version", KDSR_VERSION);
   Napi::Array backends = Napi::Array::New(env);
   backends.Set(0u, "cpu");
-  if (cuda_compiled()) backends.Set(1u, "cuda");
+  if (cuda_backend_if_loaded()) backends.Set(1u, "cuda");
   out.Set("backends", backends);
   out.Set("onednn", KDSR_WITH_ONEDNN ? Napi::Value(Napi::String::New(env, KDSR_ONEDNN_VERSION)) : env.Null());
   out.Set("openmp",
@@ -143,16 +189,7 @@ Napi::Value KdsrAddon::build_info(const Napi::CallbackInfo& info) {
 #endif
   );
   out.Set("compiler", KDSR_COMPILER);
-  if (KDSR_WITH_CUDA) {
-    Napi::Object cuda = Napi::Object::New(env);
-    cuda.Set("runtime", KDSR_CUDA_VERSION);
-    cuda.Set("cudnn", KDSR_CUDNN_VERSION);
-    cuda.Set("cublas", KDSR_CUBLAS_VERSION);
-    cuda.Set("architectures", KDSR_CUDA_ARCHS);
-    out.Set("cuda", cuda);
-  } else {
-    out.Set("cuda", env.Null());
-  }
+  out.Set("cuda", cuda_build_info(env));
   return out;
 }
 
@@ -163,13 +200,34 @@ Napi::Value KdsrAddon::devices(const Napi::CallbackInfo& info) {
   cpu.Set("device", "cpu");
   cpu.Set("name", concat("CPU (", num_threads(), " threads)"));
   out.Set(0u, cpu);
-  if (const CudaBackend* cuda = cuda_backend_if_compiled()) {
+  if (const CudaBackend* cuda = cuda_backend_if_loaded()) {
     for (int i = 0; i < cuda->device_count(); i++) {
       Napi::Object d = Napi::Object::New(env);
       d.Set("device", concat("cuda:", i));
       d.Set("name", cuda->device_name(i));
       out.Set(static_cast<uint32_t>(i + 1), d);
     }
+  }
+  return out;
+}
+
+// cudaAvailability(): { available: true, devices } or { available: false, reason } (a CPU-only build,
+// a CUDA module that did not load, or no usable GPU).
+Napi::Value KdsrAddon::cuda_availability(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  const CudaModuleStatus& m = load_cuda_module();
+  const CudaBackend* cuda = cuda_backend_if_loaded();
+  int count = cuda ? cuda->device_count() : 0;
+  out.Set("available", count > 0);
+  if (count > 0) {
+    out.Set("devices", count);
+  } else if (!m.present) {
+    out.Set("reason", "this build of @kdsr/cuda was compiled without the CUDA backend (CPU only)");
+  } else if (!cuda) {
+    out.Set("reason", concat("the CUDA backend did not load: ", m.error));
+  } else {
+    out.Set("reason", concat("no usable CUDA GPU: ", cuda->unavailable_reason()));
   }
   return out;
 }
@@ -191,6 +249,26 @@ Napi::Value KdsrAddon::set_num_threads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value KdsrAddon::get_num_threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
+
+// setCpuIsa('avx512' | 'avx2' | 'baseline'): the variant of our own SIMD kernels (core/cpu_isa.h).
+Napi::Value KdsrAddon::set_cpu_isa(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    kdsr::set_cpu_isa(parse_cpu_isa(name, "setCpuIsa()"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value KdsrAddon::get_cpu_isa(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), cpu_isa_name(kdsr::cpu_isa())); });
+}
+
+Napi::Value KdsrAddon::supported_cpu_isas(const Napi::CallbackInfo& info) {
+  const std::vector<CpuIsa> isas = kdsr::supported_cpu_isas();
+  Napi::Array out = Napi::Array::New(info.Env(), isas.size());
+  for (uint32_t i = 0; i < isas.size(); i++) out.Set(i, Napi::String::New(info.Env(), cpu_isa_name(isas[i])));
+  return out;
+}
 
 // synchronize(device): waits for the device's queued work (a no-op on the CPU, whose kernels are synchronous).
 Napi::Value KdsrAddon::synchronize(const Napi::CallbackInfo& info) {

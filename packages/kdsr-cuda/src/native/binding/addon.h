@@ -21,10 +21,14 @@ class KdsrAddon : public Napi::Addon<KdsrAddon> {
   Napi::Value memory_stats(const Napi::CallbackInfo& info);
   Napi::Value build_info(const Napi::CallbackInfo& info);
   Napi::Value devices(const Napi::CallbackInfo& info);
+  Napi::Value cuda_availability(const Napi::CallbackInfo& info);
   Napi::Value set_cpu_preference(const Napi::CallbackInfo& info);
   Napi::Value get_cpu_preference(const Napi::CallbackInfo& info);
   Napi::Value set_num_threads(const Napi::CallbackInfo& info);
   Napi::Value get_num_threads(const Napi::CallbackInfo& info);
+  Napi::Value set_cpu_isa(const Napi::CallbackInfo& info);
+  Napi::Value get_cpu_isa(const Napi::CallbackInfo& info);
+  Napi::Value supported_cpu_isas(const Napi::CallbackInfo& info);
   Napi::Value synchronize(const Napi::CallbackInfo& info);
   Napi::Value set_cuda_math(const Napi::CallbackInfo& info);
   Napi::Value get_cuda_math(const Napi::CallbackInfo& info);

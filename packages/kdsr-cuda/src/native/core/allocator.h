@@ -14,6 +14,8 @@ struct MemoryStats {
   int64_t live_bytes = 0;
   int64_t peak_bytes = 0;
   int64_t reserved_bytes = 0;  // held by a caching allocator, including free blocks
+  int64_t allocations = 0;     // blocks handed out since the start (empty tensors excluded)
+  int64_t segment_allocations = 0;  // of those, the ones that took new memory from the device (cache misses)
 };
 
 class Allocator {

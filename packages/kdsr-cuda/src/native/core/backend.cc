@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "cuda_module.h"
+
 namespace kdsr {
 namespace {
 const CudaBackend* cuda = nullptr;
@@ -12,13 +14,15 @@ std::atomic<CudaMath> math{CudaMath::TF32};
 
 void register_cuda_backend(const CudaBackend* backend) { cuda = backend; }
 
-bool cuda_compiled() { return cuda != nullptr; }
-
-const CudaBackend* cuda_backend_if_compiled() { return cuda; }
+const CudaBackend* cuda_backend_if_loaded() { return cuda; }
 
 const CudaBackend& cuda_backend(const Device& device) {
-  if (!cuda)
-    throw Error(concat("device '", device.str(), "' is not available: this build of @kdsr/cuda was compiled without the CUDA backend (CPU only); rebuild on a machine with the CUDA toolkit and cuDNN 9"));
+  if (!cuda) {
+    const CudaModuleStatus& module = load_cuda_module();
+    if (!module.present)
+      throw Error(concat("device '", device.str(), "' is not available: this build of @kdsr/cuda was compiled without the CUDA backend (CPU only); rebuild on a machine with the CUDA toolkit and cuDNN 9"));
+    throw Error(concat("device '", device.str(), "' is not available: the CUDA backend did not load: ", module.error));
+  }
   int count = cuda->device_count();
   if (device.index >= count)
     throw Error(concat("device '", device.str(), "' is not available: ",

@@ -1,5 +1,6 @@
-// What the CUDA backend provides to the device-independent core when it is compiled in.
-// Without it, every request for a 'cuda:N' device fails with an error that says why.
+// What the CUDA backend provides to the device-independent core. The CUDA module (kdsr_cuda_backend.so,
+// core/cuda_module.h) registers it when the addon loads the module; without it, every request for a
+// 'cuda:N' device fails with an error that says why.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -21,10 +22,9 @@ struct CudaBackend {
 };
 
 void register_cuda_backend(const CudaBackend* backend);
-bool cuda_compiled();
-// The CUDA backend when compiled in, else null (for listing devices).
-const CudaBackend* cuda_backend_if_compiled();
-// The backend serving a CUDA device; throws when it is not compiled in or the device does not exist.
+// The CUDA backend when its module is loaded, else null (for listing devices).
+const CudaBackend* cuda_backend_if_loaded();
+// The backend serving a CUDA device; throws when it is not loaded or the device does not exist.
 const CudaBackend& cuda_backend(const Device& device);
 
 // A copy of t on another device (or the same one).

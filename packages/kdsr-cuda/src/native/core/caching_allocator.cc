@@ -41,6 +41,7 @@ void* CachingAllocator::allocate(size_t bytes) {
                                " bytes) after releasing the cached blocks and retrying; ", state(), ". Free some tensors (dispose) and retry, or use a smaller batch."));
     block->allocated = true;
     allocated_[block->ptr] = block;
+    stats_.allocations++;
     ptr = block->ptr;
   }
   stats_.live_buffers++;
@@ -126,6 +127,7 @@ CachingAllocator::Block* CachingAllocator::new_segment(size_t size, bool small) 
   void* ptr = raw_.allocate(segment);
   if (!ptr) return nullptr;
   stats_.reserved_bytes += static_cast<int64_t>(segment);
+  stats_.segment_allocations++;
   Block* block = new Block{static_cast<char*>(ptr), segment, small};
   Pool& pool = small ? small_free_ : large_free_;
   pool.insert(block);

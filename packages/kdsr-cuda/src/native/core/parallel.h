@@ -55,6 +55,15 @@ inline int num_threads() {
 #endif
 }
 
+// The calling thread's index in the current parallel region (0 outside one).
+inline int thread_num() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 inline void set_num_threads(int n) {
 #ifdef _OPENMP
   omp_set_num_threads(n);

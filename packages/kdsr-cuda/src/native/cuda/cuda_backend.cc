@@ -1,7 +1,8 @@
 // The CUDA backend's hooks (core/backend.h): devices, their streams and caching allocators, copies.
-// Registered when the addon loads; nothing here calls CUDA until a cuda device is first asked for,
-// and a machine without a driver or GPU just reports zero devices (with the reason).
+// Registered when the addon loads this module; nothing here calls CUDA until a cuda device is first
+// asked for, and a machine without a driver or GPU just reports zero devices (with the reason).
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include <memory>
 #include <mutex>
@@ -44,6 +45,12 @@ Devices& devices() {
       d->reason = concat("cudaGetDeviceCount: ", cudaGetErrorString(status), " [", cudaGetErrorName(status), "]");
       cudaGetLastError();  // clear it: the process goes on CPU-only
       count = 0;
+      // The runtime says "driver version is insufficient" when there is no driver at all: say which.
+      if (void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL)) {
+        dlclose(driver);
+      } else {
+        d->reason = concat("no NVIDIA driver: ", dlerror(), " (", d->reason, ")");
+      }
     } else if (count == 0) {
       d->reason = "the CUDA driver reports no devices";
     }

@@ -1,7 +1,9 @@
 // What every oneDNN kernel shares: one CPU engine and stream, wrapping of our tensors as oneDNN
-// memory, format conversion, and a bounded cache of primitives keyed by the call's shapes (building
-// a primitive costs far more than running it on KDSR's small feature maps). Only compiled when
-// oneDNN is found (files named *_onednn.cc).
+// memory, layout conversions (reorders built once with the primitive that needs them), and a
+// bounded cache of primitives keyed by the call's shapes (building a primitive costs far more
+// than running it on KDSR's small feature maps). Only compiled when oneDNN is found (files named
+// *_onednn.cc). Works with oneDNN 2.x (Debian's libdnnl) and 3.x (tools/build-onednn.sh), whose
+// primitive descriptors are built differently (KDSR_ONEDNN_V3).
 #pragma once
 #include <dnnl.hpp>
 
@@ -18,6 +20,8 @@
 
 #include "../../core/error.h"
 #include "../../core/tensor.h"
+
+#define KDSR_ONEDNN_V3 (DNNL_VERSION_MAJOR >= 3)
 
 namespace kdsr {
 namespace onednn {
@@ -36,6 +40,22 @@ dnnl::memory::desc desc(const dims& shape, tag format);
 
 // The tensor's data seen through a descriptor (no copy).
 dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& md);
+// Memory at `data` (owned by the caller) seen through a descriptor.
+dnnl::memory wrap(void* data, const dnnl::memory::desc& md);
+
+// A conversion between two layouts of one operand, built once (with the cached primitive that
+// needs it): `needed` is false when the layouts agree and the data is used as it is.
+struct Reorder {
+  Reorder() = default;
+  Reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to);
+  dnnl::memory::desc from, to;
+  bool needed = false;
+  dnnl::reorder primitive;
+};
+
+// Runs a primitive on the calling thread's own stream and waits. For work split over threads by
+// the caller (each primitive built for one thread, run inside a parallel region).
+void execute_here(const dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& args);
 
 // The temporaries of one kernel call (operands reordered to the primitive's layout, its
 // scratchpad) come from kdsr's CPU allocator, so they count in its statistics and share its
@@ -44,12 +64,12 @@ class Workspace {
  public:
   // A new buffer.
   dnnl::memory buffer(const dnnl::memory::desc& md);
-  // `user` in the layout `wanted`: itself when the layouts agree, else a reordered copy.
-  dnnl::memory in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
-  // Where a primitive writes an output in layout `wanted`: `user` when the layouts agree, else a
-  // new buffer for copy_back.
-  dnnl::memory output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted);
-  void copy_back(const dnnl::memory& produced, const dnnl::memory& user);
+  // `user` converted by `reorder` into the primitive's layout (itself when no conversion is needed).
+  dnnl::memory in_layout(const dnnl::memory& user, const Reorder& reorder);
+  // Where a primitive writes an output that `back` converts to `user`: `user` itself when no
+  // conversion is needed, else a new buffer for copy_back.
+  dnnl::memory output_for(const dnnl::memory& user, const Reorder& back);
+  void copy_back(const dnnl::memory& produced, const dnnl::memory& user, const Reorder& back);
   // Runs a primitive with its arguments (and a scratchpad as described, if any) and waits.
   // Calls are serialised: they share one stream, and each already uses every thread.
   void execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad = {});
@@ -67,6 +87,20 @@ auto guarded(const std::string& op, F&& body) -> decltype(body()) {
     throw Error(concat("Error in ", op, ": oneDNN: ", e.what()));
   }
 }
+
+// While it lives, the calling thread builds and runs primitives for one thread (oneDNN plans a
+// primitive's work split for the thread count at creation, and GEMM-based ones again when they
+// run): for primitives run by execute_here inside a parallel region, and for small products.
+class SingleThreaded {
+ public:
+  SingleThreaded();
+  ~SingleThreaded();
+  SingleThreaded(const SingleThreaded&) = delete;
+  SingleThreaded& operator=(const SingleThreaded&) = delete;
+
+ private:
+  int saved_;
+};
 
 // A cache key from the op's shapes and flags plus the OpenMP thread count, for which oneDNN
 // tunes the primitives it builds.

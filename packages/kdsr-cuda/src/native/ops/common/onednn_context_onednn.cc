@@ -36,25 +36,35 @@ dnnl::memory wrap(const Tensor& t, const dnnl::memory::desc& md) {
   return dnnl::memory(md, engine(), t.raw());
 }
 
+dnnl::memory wrap(void* data, const dnnl::memory::desc& md) { return dnnl::memory(md, engine(), data); }
+
+Reorder::Reorder(const dnnl::memory::desc& from_md, const dnnl::memory::desc& to_md) : from(from_md), to(to_md), needed(from_md != to_md) {
+  if (needed) primitive = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to));
+}
+
+void execute_here(const dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& args) {
+  // One stream per thread: a stream must not be used by two threads at once.
+  thread_local dnnl::stream own(engine());
+  primitive.execute(own, args);
+  own.wait();
+}
+
 dnnl::memory Workspace::buffer(const dnnl::memory::desc& md) {
   held_.push_back(Tensor::empty({static_cast<int64_t>((md.get_size() + 3) / 4)}, DType::F32, Device{}));
   return dnnl::memory(md, engine(), held_.back().raw());
 }
 
-dnnl::memory Workspace::in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
-  if (user.get_desc() == wanted) return user;
-  dnnl::memory converted = buffer(wanted);
-  execute(dnnl::reorder(user, converted), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, converted}});
+dnnl::memory Workspace::in_layout(const dnnl::memory& user, const Reorder& reorder) {
+  if (!reorder.needed) return user;
+  dnnl::memory converted = buffer(reorder.to);
+  execute(reorder.primitive, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, converted}});
   return converted;
 }
 
-dnnl::memory Workspace::output_in_layout(const dnnl::memory& user, const dnnl::memory::desc& wanted) {
-  return user.get_desc() == wanted ? user : buffer(wanted);
-}
+dnnl::memory Workspace::output_for(const dnnl::memory& user, const Reorder& back) { return back.needed ? buffer(back.from) : user; }
 
-void Workspace::copy_back(const dnnl::memory& produced, const dnnl::memory& user) {
-  if (produced.get_data_handle() == user.get_data_handle()) return;
-  execute(dnnl::reorder(produced, user), {{DNNL_ARG_FROM, produced}, {DNNL_ARG_TO, user}});
+void Workspace::copy_back(const dnnl::memory& produced, const dnnl::memory& user, const Reorder& back) {
+  if (back.needed) execute(back.primitive, {{DNNL_ARG_FROM, produced}, {DNNL_ARG_TO, user}});
 }
 
 void Workspace::execute(const dnnl::primitive& primitive, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratchpad) {
@@ -63,6 +73,9 @@ void Workspace::execute(const dnnl::primitive& primitive, std::unordered_map<int
   primitive.execute(stream(), args);
   stream().wait();
 }
+
+SingleThreaded::SingleThreaded() : saved_(num_threads()) { set_num_threads(1); }
+SingleThreaded::~SingleThreaded() { set_num_threads(saved_); }
 
 std::string key(const char* kind, std::initializer_list<int64_t> parts) {
   std::ostringstream out;

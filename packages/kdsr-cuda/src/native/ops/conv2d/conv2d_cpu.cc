@@ -40,17 +40,26 @@ KDSR_ALWAYS_INLINE T shifted_dot_impl(const T* __restrict a, const T* __restrict
   return s;
 }
 
-KDSR_CPU_CLONES void shifted_axpy(float* out, const float* in, int64_t h, int64_t w, int64_t dr, int64_t dc, float tap) {
-  shifted_axpy_impl(out, in, h, w, dr, dc, tap);
+// Compiled for each instruction set (cpu_simd.h); the compiler vectorises the loops at its width.
+struct ShiftedAxpy {
+  template <int W, typename T>
+  KDSR_ALWAYS_INLINE static void run(T* out, const T* in, int64_t h, int64_t w, int64_t dr, int64_t dc, T tap) {
+    shifted_axpy_impl(out, in, h, w, dr, dc, tap);
+  }
+};
+struct ShiftedDot {
+  template <int W, typename T>
+  KDSR_ALWAYS_INLINE static T run(const T* a, const T* b, int64_t h, int64_t w, int64_t dr, int64_t dc) {
+    return shifted_dot_impl(a, b, h, w, dr, dc);
+  }
+};
+template <typename T>
+void shifted_axpy(T* out, const T* in, int64_t h, int64_t w, int64_t dr, int64_t dc, T tap) {
+  simd::dispatch<ShiftedAxpy>(out, in, h, w, dr, dc, tap);
 }
-KDSR_CPU_CLONES void shifted_axpy(double* out, const double* in, int64_t h, int64_t w, int64_t dr, int64_t dc, double tap) {
-  shifted_axpy_impl(out, in, h, w, dr, dc, tap);
-}
-KDSR_CPU_CLONES float shifted_dot(const float* a, const float* b, int64_t h, int64_t w, int64_t dr, int64_t dc) {
-  return shifted_dot_impl(a, b, h, w, dr, dc);
-}
-KDSR_CPU_CLONES double shifted_dot(const double* a, const double* b, int64_t h, int64_t w, int64_t dr, int64_t dc) {
-  return shifted_dot_impl(a, b, h, w, dr, dc);
+template <typename T>
+T shifted_dot(const T* a, const T* b, int64_t h, int64_t w, int64_t dr, int64_t dc) {
+  return simd::dispatch<ShiftedDot>(a, b, h, w, dr, dc);
 }
 
 // The output indices r in [lo, hi) whose input index stride * r + offset lies in [0, n_in).

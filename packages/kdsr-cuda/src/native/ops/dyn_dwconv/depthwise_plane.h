@@ -1,6 +1,6 @@
 // Single-plane building blocks of the dynamic depthwise convolution. Every plane is first copied
 // into a padded buffer (zero or reflect border), so the correlation loops below never test for
-// borders: they run over contiguous columns, one 64-byte vector (cpu_simd.h) at a time.
+// borders: they run over contiguous columns, one vector of W bytes (cpu_simd.h) at a time.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -43,14 +43,19 @@ using simd::lanes;
 using simd::load;
 using simd::Vec;
 
+// Whether K*K vector accumulators, a vector of g and a loaded vector fit the registers of a W-byte
+// target (32 zmm for AVX-512, 16 ymm / xmm below): kernel_grad_fixed spills them otherwise.
+template <int W, int K>
+constexpr bool grad_taps_fit_registers = K * K + 2 <= (W == 64 ? 32 : 16);
+
 // out (ho x wo) = valid cross-correlation of in (ld columns, at least ho+k-1 rows and wo+k-1
 // columns) with a k x k kernel. Outputs are accumulated in registers over all taps and stored
 // once, four vectors at a time so that four multiply-add chains are in flight; K > 0 makes k a
 // compile-time constant (the tap loops unroll).
-template <typename T, int K>
+template <int W, typename T, int K>
 KDSR_ALWAYS_INLINE void correlate_k(const T* __restrict in, int64_t ld, const T* __restrict kernel, int k_runtime, T* __restrict out, int64_t ho,
                                     int64_t wo) {
-  constexpr int L = lanes<T>;
+  constexpr int L = lanes<T, W>;
   constexpr int B = 4;
   const int k = K > 0 ? K : k_runtime;
   for (int64_t r = 0; r < ho; r++) {
@@ -58,20 +63,20 @@ KDSR_ALWAYS_INLINE void correlate_k(const T* __restrict in, int64_t ld, const T*
     T* __restrict o = out + r * wo;
     int64_t q = 0;
     for (; q + B * L <= wo; q += B * L) {
-      Vec<T> acc[B] = {};
+      Vec<T, W> acc[B] = {};
       for (int u = 0; u < k; u++)
         for (int v = 0; v < k; v++) {
           const T tap = kernel[u * k + v];
           const T* src = base + u * ld + q + v;
-          for (int j = 0; j < B; j++) acc[j] += tap * load(src + j * L);
+          for (int j = 0; j < B; j++) acc[j] += tap * load<W>(src + j * L);
         }
-      for (int j = 0; j < B; j++) simd::store(o + q + j * L, acc[j]);
+      for (int j = 0; j < B; j++) simd::store<W>(o + q + j * L, acc[j]);
     }
     for (; q + L <= wo; q += L) {
-      Vec<T> acc = {};
+      Vec<T, W> acc = {};
       for (int u = 0; u < k; u++)
-        for (int v = 0; v < k; v++) acc += kernel[u * k + v] * load(base + u * ld + q + v);
-      simd::store(o + q, acc);
+        for (int v = 0; v < k; v++) acc += kernel[u * k + v] * load<W>(base + u * ld + q + v);
+      simd::store<W>(o + q, acc);
     }
     for (; q < wo; q++) {
       T acc = 0;
@@ -82,79 +87,81 @@ KDSR_ALWAYS_INLINE void correlate_k(const T* __restrict in, int64_t ld, const T*
   }
 }
 
-template <typename T>
+template <int W, typename T>
 KDSR_ALWAYS_INLINE void correlate(const T* in, int64_t ld, const T* kernel, int k, T* out, int64_t ho, int64_t wo) {
   switch (k) {
-    case 1: return correlate_k<T, 1>(in, ld, kernel, k, out, ho, wo);
-    case 3: return correlate_k<T, 3>(in, ld, kernel, k, out, ho, wo);
-    case 5: return correlate_k<T, 5>(in, ld, kernel, k, out, ho, wo);
-    case 7: return correlate_k<T, 7>(in, ld, kernel, k, out, ho, wo);
-    default: return correlate_k<T, 0>(in, ld, kernel, k, out, ho, wo);
+    case 1: return correlate_k<W, T, 1>(in, ld, kernel, k, out, ho, wo);
+    case 3: return correlate_k<W, T, 3>(in, ld, kernel, k, out, ho, wo);
+    case 5: return correlate_k<W, T, 5>(in, ld, kernel, k, out, ho, wo);
+    case 7: return correlate_k<W, T, 7>(in, ld, kernel, k, out, ho, wo);
+    default: return correlate_k<W, T, 0>(in, ld, kernel, k, out, ho, wo);
   }
 }
 
 // dkernel[u][v] = sum_{r,q} g[r][q] * in[r+u][q+v]: the kernel gradient of correlate (g has h x w
 // values, ldg columns). For a compile-time K every tap keeps a vector of per-lane partial sums in
 // a register and each vector of g is loaded once for all K*K taps.
-template <typename T, int K>
+template <int W, typename T, int K>
 KDSR_ALWAYS_INLINE void kernel_grad_fixed(const T* __restrict g, int64_t ldg, const T* __restrict in, int64_t ld, int64_t h, int64_t w, T* __restrict dkernel) {
-  constexpr int L = lanes<T>;
-  Vec<T> acc[K * K] = {};
+  constexpr int L = lanes<T, W>;
+  Vec<T, W> acc[K * K] = {};
   T tail[K * K] = {};
   for (int64_t r = 0; r < h; r++) {
     const T* __restrict gr = g + r * ldg;
     const T* __restrict base = in + r * ld;
     int64_t q = 0;
     for (; q + L <= w; q += L) {
-      const Vec<T> gv = load(gr + q);
+      const Vec<T, W> gv = load<W>(gr + q);
       for (int u = 0; u < K; u++)
-        for (int v = 0; v < K; v++) acc[u * K + v] += gv * load(base + u * ld + q + v);
+        for (int v = 0; v < K; v++) acc[u * K + v] += gv * load<W>(base + u * ld + q + v);
     }
     for (; q < w; q++)
       for (int u = 0; u < K; u++)
         for (int v = 0; v < K; v++) tail[u * K + v] += gr[q] * base[u * ld + q + v];
   }
-  for (int t = 0; t < K * K; t++) dkernel[t] = simd::sum<T>(acc[t]) + tail[t];
+  for (int t = 0; t < K * K; t++) dkernel[t] = simd::sum<W, T>(acc[t]) + tail[t];
 }
 
 // dkernel[u][v0 .. v0+V) for any k: each vector of g serves V independent partial sums.
-template <typename T, int V>
+template <int W, typename T, int V>
 KDSR_ALWAYS_INLINE void kernel_grad_taps(const T* __restrict g, int64_t ldg, const T* __restrict in, int64_t ld, int64_t h, int64_t w, int k, int u, int v0,
                                          T* __restrict dkernel) {
-  constexpr int L = lanes<T>;
-  Vec<T> acc[V] = {};
+  constexpr int L = lanes<T, W>;
+  Vec<T, W> acc[V] = {};
   T tail[V] = {};
   for (int64_t r = 0; r < h; r++) {
     const T* __restrict gr = g + r * ldg;
     const T* __restrict xr = in + (r + u) * ld + v0;
     int64_t q = 0;
     for (; q + L <= w; q += L) {
-      const Vec<T> gv = load(gr + q);
-      for (int j = 0; j < V; j++) acc[j] += gv * load(xr + q + j);
+      const Vec<T, W> gv = load<W>(gr + q);
+      for (int j = 0; j < V; j++) acc[j] += gv * load<W>(xr + q + j);
     }
     for (; q < w; q++)
       for (int j = 0; j < V; j++) tail[j] += gr[q] * xr[q + j];
   }
-  for (int j = 0; j < V; j++) dkernel[u * k + v0 + j] = simd::sum<T>(acc[j]) + tail[j];
+  for (int j = 0; j < V; j++) dkernel[u * k + v0 + j] = simd::sum<W, T>(acc[j]) + tail[j];
 }
 
-template <typename T>
+template <int W, typename T>
 KDSR_ALWAYS_INLINE void kernel_grad_any(const T* g, int64_t ldg, const T* in, int64_t ld, int64_t h, int64_t w, int k, T* dkernel) {
   for (int u = 0; u < k; u++) {
     int v = 0;
-    for (; v + 8 <= k; v += 8) kernel_grad_taps<T, 8>(g, ldg, in, ld, h, w, k, u, v, dkernel);
-    for (; v + 4 <= k; v += 4) kernel_grad_taps<T, 4>(g, ldg, in, ld, h, w, k, u, v, dkernel);
-    for (; v < k; v++) kernel_grad_taps<T, 1>(g, ldg, in, ld, h, w, k, u, v, dkernel);
+    for (; v + 8 <= k; v += 8) kernel_grad_taps<W, T, 8>(g, ldg, in, ld, h, w, k, u, v, dkernel);
+    for (; v + 4 <= k; v += 4) kernel_grad_taps<W, T, 4>(g, ldg, in, ld, h, w, k, u, v, dkernel);
+    for (; v < k; v++) kernel_grad_taps<W, T, 1>(g, ldg, in, ld, h, w, k, u, v, dkernel);
   }
 }
 
-template <typename T>
+template <int W, typename T>
 KDSR_ALWAYS_INLINE void correlate_kernel_grad(const T* g, int64_t ldg, const T* in, int64_t ld, int64_t h, int64_t w, int k, T* dkernel) {
   switch (k) {
-    case 1: return kernel_grad_fixed<T, 1>(g, ldg, in, ld, h, w, dkernel);
-    case 3: return kernel_grad_fixed<T, 3>(g, ldg, in, ld, h, w, dkernel);
-    case 5: return kernel_grad_fixed<T, 5>(g, ldg, in, ld, h, w, dkernel);
-    default: return kernel_grad_any(g, ldg, in, ld, h, w, k, dkernel);
+    case 1: return kernel_grad_fixed<W, T, 1>(g, ldg, in, ld, h, w, dkernel);
+    case 3: return kernel_grad_fixed<W, T, 3>(g, ldg, in, ld, h, w, dkernel);
+    case 5:
+      if constexpr (grad_taps_fit_registers<W, 5>) return kernel_grad_fixed<W, T, 5>(g, ldg, in, ld, h, w, dkernel);
+      return kernel_grad_any<W>(g, ldg, in, ld, h, w, k, dkernel);
+    default: return kernel_grad_any<W>(g, ldg, in, ld, h, w, k, dkernel);
   }
 }
 

@@ -22,80 +22,71 @@ struct PlaneShape {
 
 int64_t padded_size(int64_t h, int64_t w, int64_t border) { return (h + 2 * border) * (w + 2 * border); }
 
-template <typename T>
-KDSR_ALWAYS_INLINE void forward_plane_impl(const T* x, const T* kernel, T* y, const PlaneShape& s, T* scratch) {
-  const int64_t p = s.k / 2;
-  depthwise::pad_plane(x, s.h, s.w, p, s.padding, scratch);
-  depthwise::correlate(scratch, s.w + 2 * p, kernel, s.k, y, s.h, s.w);
-  if (s.fused) {
-    const T slope = static_cast<T>(s.slope);
-    for (int64_t i = 0; i < s.h * s.w; i++) y[i] = y[i] > 0 ? y[i] : slope * y[i];
+// One plane forward, with vectors of W bytes (cpu_simd.h).
+struct ForwardPlane {
+  template <int W, typename T>
+  KDSR_ALWAYS_INLINE static void run(const T* x, const T* kernel, T* y, const PlaneShape& s, T* scratch) {
+    const int64_t p = s.k / 2;
+    depthwise::pad_plane(x, s.h, s.w, p, s.padding, scratch);
+    depthwise::correlate<W>(scratch, s.w + 2 * p, kernel, s.k, y, s.h, s.w);
+    if (s.fused) {
+      const T slope = static_cast<T>(s.slope);
+      for (int64_t i = 0; i < s.h * s.w; i++) y[i] = y[i] > 0 ? y[i] : slope * y[i];
+    }
   }
-}
+};
 
 int64_t forward_scratch(const PlaneShape& s) { return padded_size(s.h, s.w, s.k / 2); }
 
 // dx and dkernel of one plane (either may be null). With the fused LeakyReLU the upstream
 // gradient is first multiplied by its derivative, read from the sign of the output y.
-template <typename T>
-KDSR_ALWAYS_INLINE void backward_plane_impl(const T* dy, const T* y, const T* x, const T* kernel, T* dx, T* dkernel, const PlaneShape& s, T* scratch) {
-  const int64_t h = s.h, w = s.w, p = s.k / 2, k = s.k;
-  // dx needs the gradient zero-padded by p (zero padding: dx directly) or by 2p (reflect: the
-  // gradient of the whole padded input, folded back afterwards).
-  const int64_t gborder = dx && s.padding == Padding::Reflect ? 2 * p : p;
-  const int64_t gw = w + 2 * gborder;
-  T* gpad = scratch;
-  T* xpad = gpad + padded_size(h, w, gborder);
-  T* flipped = xpad + padded_size(h, w, p);
-  T* dpad = flipped + k * k;
+struct BackwardPlane {
+  template <int W, typename T>
+  KDSR_ALWAYS_INLINE static void run(const T* dy, const T* y, const T* x, const T* kernel, T* dx, T* dkernel, const PlaneShape& s, T* scratch) {
+    const int64_t h = s.h, w = s.w, p = s.k / 2, k = s.k;
+    // dx needs the gradient zero-padded by p (zero padding: dx directly) or by 2p (reflect: the
+    // gradient of the whole padded input, folded back afterwards).
+    const int64_t gborder = dx && s.padding == Padding::Reflect ? 2 * p : p;
+    const int64_t gw = w + 2 * gborder;
+    T* gpad = scratch;
+    T* xpad = gpad + padded_size(h, w, gborder);
+    T* flipped = xpad + padded_size(h, w, p);
+    T* dpad = flipped + k * k;
 
-  for (int64_t i = 0; i < padded_size(h, w, gborder); i++) gpad[i] = 0;
-  T* g = gpad + gborder * gw + gborder;
-  const T slope = static_cast<T>(s.slope);
-  for (int64_t r = 0; r < h; r++) {
-    const T* __restrict dyr = dy + r * w;
-    T* __restrict gr = g + r * gw;
-    if (s.fused) {
-      const T* __restrict yr = y + r * w;
-      for (int64_t q = 0; q < w; q++) gr[q] = yr[q] > 0 ? dyr[q] : slope * dyr[q];
-    } else {
-      for (int64_t q = 0; q < w; q++) gr[q] = dyr[q];
+    for (int64_t i = 0; i < padded_size(h, w, gborder); i++) gpad[i] = 0;
+    T* g = gpad + gborder * gw + gborder;
+    const T slope = static_cast<T>(s.slope);
+    for (int64_t r = 0; r < h; r++) {
+      const T* __restrict dyr = dy + r * w;
+      T* __restrict gr = g + r * gw;
+      if (s.fused) {
+        const T* __restrict yr = y + r * w;
+        for (int64_t q = 0; q < w; q++) gr[q] = yr[q] > 0 ? dyr[q] : slope * dyr[q];
+      } else {
+        for (int64_t q = 0; q < w; q++) gr[q] = dyr[q];
+      }
+    }
+
+    if (dkernel) {
+      depthwise::pad_plane(x, h, w, p, s.padding, xpad);
+      depthwise::correlate_kernel_grad<W>(g, gw, xpad, w + 2 * p, h, w, s.k, dkernel);
+    }
+    if (dx) {
+      // The input gradient is the correlation of the padded upstream gradient with the flipped kernel.
+      for (int64_t t = 0; t < k * k; t++) flipped[t] = kernel[k * k - 1 - t];
+      if (s.padding == Padding::Zero) {
+        depthwise::correlate<W>(gpad, gw, flipped, s.k, dx, h, w);
+      } else {
+        depthwise::correlate<W>(gpad, gw, flipped, s.k, dpad, h + 2 * p, w + 2 * p);
+        depthwise::fold_reflect(dpad, h, w, p, dx);
+      }
     }
   }
-
-  if (dkernel) {
-    depthwise::pad_plane(x, h, w, p, s.padding, xpad);
-    depthwise::correlate_kernel_grad(g, gw, xpad, w + 2 * p, h, w, s.k, dkernel);
-  }
-  if (dx) {
-    // The input gradient is the correlation of the padded upstream gradient with the flipped kernel.
-    for (int64_t t = 0; t < k * k; t++) flipped[t] = kernel[k * k - 1 - t];
-    if (s.padding == Padding::Zero) {
-      depthwise::correlate(gpad, gw, flipped, s.k, dx, h, w);
-    } else {
-      depthwise::correlate(gpad, gw, flipped, s.k, dpad, h + 2 * p, w + 2 * p);
-      depthwise::fold_reflect(dpad, h, w, p, dx);
-    }
-  }
-}
+};
 
 int64_t backward_scratch(const PlaneShape& s) {
   const int64_t p = s.k / 2;
   return padded_size(s.h, s.w, 2 * p) + 2 * padded_size(s.h, s.w, p) + s.k * s.k;
-}
-
-// Entry points compiled for each instruction set (see cpu_simd.h).
-KDSR_CPU_CLONES void forward_plane(const float* x, const float* kernel, float* y, const PlaneShape& s, float* scratch) {
-  forward_plane_impl(x, kernel, y, s, scratch);
-}
-KDSR_CPU_CLONES void forward_plane(const double* x, const double* kernel, double* y, const PlaneShape& s, double* scratch) {
-  forward_plane_impl(x, kernel, y, s, scratch);
-}
-KDSR_CPU_CLONES void backward_plane(const float* dy, const float* y, const float* x, const float* kernel, float* dx, float* dkernel, const PlaneShape& s, float* scratch) {
-  backward_plane_impl(dy, y, x, kernel, dx, dkernel, s, scratch);
-}
-KDSR_CPU_CLONES void backward_plane(const double* dy, const double* y, const double* x, const double* kernel, double* dx, double* dkernel, const PlaneShape& s, double* scratch) {
-  backward_plane_impl(dy, y, x, kernel, dx, dkernel, s, scratch);
 }
 
 // Validates x and kernels and returns the plane geometry from the shapes and attributes.
@@ -132,7 +123,7 @@ Tensors dyn_dwconv_forward(const Tensors& in, const Attrs& attrs) {
     T* yp = y.data<T>();
     const int64_t plane = s.h * s.w, taps = int64_t{s.k} * s.k;
     parallel_for_scratch<T>(x.dim(0) * x.dim(1), forward_scratch(s), [&](int64_t i, T* scratch) {
-      forward_plane(xp + i * plane, kp + i * taps, yp + i * plane, s, scratch);
+      simd::dispatch<ForwardPlane>(xp + i * plane, kp + i * taps, yp + i * plane, s, scratch);
     }, grain_for(plane * taps));
   });
   return {y};
@@ -167,7 +158,7 @@ Tensors dyn_dwconv_backward(const Tensors& in, const Attrs& attrs) {
     T* dkp = need_kernels ? dkernels.data<T>() : nullptr;
     const int64_t plane = s.h * s.w, taps = int64_t{s.k} * s.k;
     parallel_for_scratch<T>(x.dim(0) * x.dim(1), backward_scratch(s), [&](int64_t i, T* scratch) {
-      backward_plane(dyp + i * plane, yp ? yp + i * plane : nullptr, xp + i * plane, kp + i * taps, dxp ? dxp + i * plane : nullptr,
+      simd::dispatch<BackwardPlane>(dyp + i * plane, yp ? yp + i * plane : nullptr, xp + i * plane, kp + i * taps, dxp ? dxp + i * plane : nullptr,
                      dkp ? dkp + i * taps : nullptr, s, scratch);
     }, grain_for(plane * taps));
   });

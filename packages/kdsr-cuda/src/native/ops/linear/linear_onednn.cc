@@ -1,5 +1,8 @@
 // linear forward and backward with oneDNN matmul (and a sum reduction for the bias), float32.
-// Transposes are expressed as strides of the descriptors, so no data is copied.
+// Transposes are expressed as strides of the descriptors, so no data is copied. Every primitive is
+// built and run for one thread: oneDNN's GEMM splits the summed dimension over threads for some
+// shapes (the weight gradient's batch dimension on AVX2), which makes the bits depend on the
+// thread count, and KDSR's linear layers (batch x 4C) are too small to gain from threads.
 #include <cstring>
 
 #include "../common/onednn_context.h"
@@ -28,8 +31,13 @@ dn::PrimitiveCache<Reduction> reduction_cache;
 std::shared_ptr<const Matmul> matmul(const char* kind, int64_t m, int64_t k, int64_t n, dn::tag src, dn::tag weights, bool bias) {
   return matmul_cache.get(dn::key(kind, {m, k, n, bias}), [&] {
     const dnnl::memory::desc src_md = dn::desc({m, k}, src), weights_md = dn::desc({k, n}, weights), dst_md = dn::desc({m, n}, dn::tag::ab);
+#if KDSR_ONEDNN_V3
+    dnnl::matmul::primitive_desc pd = bias ? dnnl::matmul::primitive_desc(dn::engine(), src_md, weights_md, dn::desc({1, n}, dn::tag::ab), dst_md, dn::attributes())
+                                           : dnnl::matmul::primitive_desc(dn::engine(), src_md, weights_md, dst_md, dn::attributes());
+#else
     dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(src_md, weights_md, dn::desc({1, n}, dn::tag::ab), dst_md) : dnnl::matmul::desc(src_md, weights_md, dst_md);
     dnnl::matmul::primitive_desc pd(desc, dn::attributes(), dn::engine());
+#endif
     return Matmul{pd, dnnl::matmul(pd)};
   });
 }
@@ -49,6 +57,7 @@ Tensors linear_forward(const Tensors& in, const Attrs& attrs) {
   const Tensor& weight = in[1];
   const Tensor& bias = in[2];
   const LinearShape s = linear_shape(attrs.op(), x, weight, bias);
+  dn::SingleThreaded one_thread;
   Tensor y = Tensor::empty({s.n, s.out}, x.dtype(), x.device());
   run_matmul(*matmul("linear", s.n, s.in, s.out, dn::tag::ab, dn::tag::ba, bias.defined()), x, weight, bias, y);
   return {y};
@@ -63,6 +72,7 @@ Tensors linear_backward(const Tensors& in, const Attrs& attrs) {
   const Tensor& weight = in[2];
   const LinearShape s = linear_shape(op, x, weight);
   check_linear_dy(op, dy, s, x.dtype());
+  dn::SingleThreaded one_thread;
   Tensor dx, dweight, dbias;
   if (attrs.flag("need_input")) {
     dx = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -79,8 +89,12 @@ Tensors linear_backward(const Tensors& in, const Attrs& attrs) {
   } else if (attrs.flag("need_bias")) {
     dbias = Tensor::empty({s.out}, x.dtype(), x.device());
     auto sum = reduction_cache.get(dn::key("linear_backward_bias", {s.n, s.out}), [&] {
-      dnnl::reduction::desc desc(dnnl::algorithm::reduction_sum, dn::desc({s.n, s.out}, dn::tag::ab), dn::desc({1, s.out}, dn::tag::ab), 0.f, 0.f);
-      dnnl::reduction::primitive_desc pd(desc, dn::attributes(), dn::engine());
+      const dnnl::memory::desc src_md = dn::desc({s.n, s.out}, dn::tag::ab), dst_md = dn::desc({1, s.out}, dn::tag::ab);
+#if KDSR_ONEDNN_V3
+      dnnl::reduction::primitive_desc pd(dn::engine(), dnnl::algorithm::reduction_sum, src_md, dst_md, 0.f, 0.f, dn::attributes());
+#else
+      dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(dnnl::algorithm::reduction_sum, src_md, dst_md, 0.f, 0.f), dn::attributes(), dn::engine());
+#endif
       return Reduction{pd, dnnl::reduction(pd)};
     });
     dn::Workspace().execute(sum->primitive, {{DNNL_ARG_SRC, dn::wrap(dy, sum->pd.src_desc())}, {DNNL_ARG_DST, dn::wrap(dbias, sum->pd.dst_desc())}},
