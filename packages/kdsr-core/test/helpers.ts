@@ -2,4 +2,4 @@
 // random inputs).
 import { testing } from '@kdsr/cuda';
 
-export const { fixturePath, fixture, fixtureTensor, fixtureGroup, relativeError, expectClose, randomArray } = testing;
+export const { fixturePath, fixture, fixtureTensor, fixtureGroup, relativeError, expectClose, randomArray, randomTensor } = testing;

@@ -74,6 +74,7 @@ class PackedWeights {
 
   // The weights in layout `wanted`, reordered now unless kept from an earlier call.
   dnnl::memory get(const Tensor& weight, const dnnl::memory::desc& plain, const dnnl::memory::desc& wanted) {
+    if (plain == wanted) return dn::wrap(weight, plain);
     std::lock_guard<std::mutex> lock(mutex_);
     const char* bytes = static_cast<const char*>(weight.raw());
     auto it = entries_.begin();
@@ -94,7 +95,7 @@ class PackedWeights {
       if (desc == wanted) return dn::wrap(packed, wanted);
     Tensor packed = Tensor::empty({static_cast<int64_t>((wanted.get_size() + 3) / 4)}, DType::F32, Device{});
     dn::Workspace ws;
-    ws.copy_back(dn::wrap(weight, plain), dn::wrap(packed, wanted));  // the reorder
+    ws.copy_back(dn::wrap(weight, plain), dn::wrap(packed, wanted), dn::Reorder(plain, wanted));
     it->packed.emplace_back(wanted, packed);
     return dn::wrap(packed, wanted);
   }

@@ -1,12 +1,11 @@
 // dyn_dwconv_blocked on the CPU: IDR-DDC (dyn_dwconv with zero padding and the optional fused
 // LeakyReLU) on channel-blocked activations (ops/common/blocked_layout.h), for the planned inference
 // path. In that layout the channels of a pixel are adjacent, so one vector holds one pixel's value
-// for 8 or 16 channels, each with its own tap: every output vector is a sum of k*k products of an
-// input vector and a kernel vector (explicit vectors of 8 or 16 lanes). Work is split over output
-// rows, each written by one thread with the taps added in the same order: results do not depend on
-// the thread count.
+// for several channels, each with its own tap: every output vector is a sum of k*k products of an
+// input vector and a kernel vector (vectors of the machine's width, common/cpu_simd.h). Work is
+// split over output rows, each written by one thread with the taps added in the same order: results
+// do not depend on the thread count.
 #include <algorithm>
-#include <cstring>
 
 #include "../../core/parallel.h"
 #include "../common/blocked_layout.h"
@@ -24,25 +23,13 @@ struct RowJob {
   double slope;
 };
 
-// A vector of L lanes (GCC/Clang vector extension): one pixel's values of L adjacent channels.
-template <typename T, int L>
-struct LanesOf {
-  typedef T type __attribute__((vector_size(L * sizeof(T))));
-};
-
-template <typename V, typename T>
-KDSR_ALWAYS_INLINE V load_lanes(const T* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // Output pixels [x0, x1) of one row: rows[u] is input row y + u - k/2 of the slab (null outside the
 // image), taps[(u*k+v)*b + l] the kernel of lane l. L lanes at a time (L divides b), the k*k products
 // summed in tap order in a register. Border: test each tap's column against the image.
 template <typename T, int L, bool Border>
 KDSR_ALWAYS_INLINE void blocked_pixels(const T* const* rows, const T* taps, T* out, const RowJob& j, int64_t x0, int64_t x1) {
-  using V = typename LanesOf<T, L>::type;
+  constexpr int W = L * sizeof(T);
+  using V = simd::Vec<T, W>;
   const int64_t p = j.k / 2, b = j.block;
   const V zero = {};
   const V slope = zero + static_cast<T>(j.slope);
@@ -54,11 +41,11 @@ KDSR_ALWAYS_INLINE void blocked_pixels(const T* const* rows, const T* taps, T* o
         for (int64_t v = 0; v < j.k; v++) {
           const int64_t xx = x + v - p;
           if (Border && (xx < 0 || xx >= j.width)) continue;
-          acc += load_lanes<V>(taps + (u * j.k + v) * b + l0) * load_lanes<V>(rows[u] + xx * b + l0);
+          acc += simd::load<W>(taps + (u * j.k + v) * b + l0) * simd::load<W>(rows[u] + xx * b + l0);
         }
       }
       if (j.fused) acc = acc > zero ? acc : acc * slope;
-      std::memcpy(out + x * b + l0, &acc, sizeof acc);
+      simd::store<W>(out + x * b + l0, acc);
     }
 }
 
@@ -70,19 +57,22 @@ KDSR_ALWAYS_INLINE void blocked_row(const T* const* rows, const T* taps, T* out,
   blocked_pixels<T, L, true>(rows, taps, out, j, inner1, j.width);
 }
 
-// 16 or 8 lanes at a time where the block allows (nChw16c / nChw8c / NHWC with such channel counts).
-template <typename T>
-KDSR_ALWAYS_INLINE void blocked_row_impl(const T* const* rows, const T* taps, T* out, const RowJob& j) {
-  if (j.block % 16 == 0)
-    blocked_row<T, 16>(rows, taps, out, j);
-  else if (j.block % 8 == 0)
-    blocked_row<T, 8>(rows, taps, out, j);
-  else
-    blocked_row<T, 1>(rows, taps, out, j);
+// The widest vector of at most L lanes whose lane count divides the block (nChw16c / nChw8c / NHWC
+// with such channel counts take the machine's full width).
+template <typename T, int L>
+KDSR_ALWAYS_INLINE void blocked_row_widest(const T* const* rows, const T* taps, T* out, const RowJob& j) {
+  if constexpr (L > 1)
+    if (j.block % L != 0) return blocked_row_widest<T, L / 2>(rows, taps, out, j);
+  blocked_row<T, L>(rows, taps, out, j);
 }
 
-KDSR_CPU_CLONES void row_forward(const float* const* rows, const float* taps, float* out, const RowJob& j) { blocked_row_impl(rows, taps, out, j); }
-KDSR_CPU_CLONES void row_forward(const double* const* rows, const double* taps, double* out, const RowJob& j) { blocked_row_impl(rows, taps, out, j); }
+// One output row in vectors of the active instruction set's width (simd::dispatch).
+struct RowForward {
+  template <int W, typename T>
+  KDSR_ALWAYS_INLINE static void run(const T* const* rows, const T* taps, T* out, const RowJob* j) {
+    blocked_row_widest<T, simd::lanes<T, W>>(rows, taps, out, *j);
+  }
+};
 
 Tensors dyn_dwconv_blocked_forward(const Tensors& in, const Attrs& attrs) {
   const std::string& op = attrs.op();
@@ -113,7 +103,7 @@ Tensors dyn_dwconv_blocked_forward(const Tensors& in, const Attrs& attrs) {
         const int64_t r = yy + u - k / 2;
         rows[u] = r >= 0 && r < s.height ? xp + slab * s.slab() + r * row : nullptr;
       }
-      row_forward(rows, tap, yp + slab * s.slab() + yy * row, job);
+      simd::dispatch<RowForward>(static_cast<const T* const*>(rows), static_cast<const T*>(tap), yp + slab * s.slab() + yy * row, &job);
     }, grain_for(row * taps));
   });
   return {y};
