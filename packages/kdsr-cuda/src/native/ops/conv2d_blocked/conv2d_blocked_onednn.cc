@@ -6,10 +6,15 @@
 // 2-core development VM a reorder call cost milliseconds however small the weights (a parallel region
 // waiting for the second thread), 1.7 s of a 13 s KDSR_S-M generator pass when it ran per call.
 //
-// The convolutions are direct, never Winograd: oneDNN 2.6's f32 Winograd (AVX-512) takes half the time
-// on KDSR's shapes but its results depend on the thread count (it switches between its 4x3 and 2x3
-// kernels with the threads, and the 2x3 kernel's sums differ between 1 and 2 threads), where the
-// direct kernels give the same bits at 1 to 16 threads (tools/bench-cpu-inference/conv-layouts.cc).
+// Algorithm. 3x3 convolutions with at least 16 input channels and no more output channels (the body's
+// C -> C, the bulk of the work) use oneDNN 2.x's f32 Winograd F(4x4, 3x3) kernel where it exists
+// (AVX-512) and accepts the post-ops (the residual sum; not LeakyReLU): KDSR_S-M at LR 180x320 in
+// 1.9 s instead of 2.7 s. It is asked for as forward_training: for forward_inference oneDNN may pick
+// its 2x3 kernel, whose sums depend on the thread count (tools/bench-cpu-inference/conv-layouts.cc),
+// while the 4x3 kernel gives the same bits at any thread count (test/blocked-ops.test.ts). Widening
+// convolutions (the upsampler's C -> 4C) stay direct: Winograd's transformed-output scratchpad, 36
+// values per 4x4 output tile and channel, would add 0.3 GB to the peak at LR 180x320 to save 0.2 s.
+// Everything else is direct. The choice depends on the machine and the shape only, never on timing.
 //
 // The oneDNN calls of this file build against both the 2.x and 3.x APIs (convolution descriptors
 // were folded into primitive descriptors in 3.0, and eltwise post-ops lost their scale).
@@ -41,18 +46,30 @@ dnnl::memory::desc activation_desc(const std::string& op, const BlockedShape& s)
   return dn::desc({s.batch, s.channels, s.height, s.width}, activation_tag(op, s));
 }
 
-dnnl::convolution_forward::primitive_desc inference_pd(const dnnl::memory::desc& src, const dnnl::memory::desc& weights, const dnnl::memory::desc* bias,
-                                                       const dnnl::memory::desc& dst, int64_t k, const dnnl::primitive_attr& attr) {
-  const algorithm alg = algorithm::convolution_direct;
+dnnl::convolution_forward::primitive_desc make_pd(prop_kind kind, algorithm alg, const dnnl::memory::desc& src, const dnnl::memory::desc& weights,
+                                                 const dnnl::memory::desc* bias, const dnnl::memory::desc& dst, int64_t k, const dnnl::primitive_attr& attr) {
   const dn::dims strides{1, 1}, padding{k / 2, k / 2};
 #if DNNL_VERSION_MAJOR >= 3
-  return dnnl::convolution_forward::primitive_desc(dn::engine(), prop_kind::forward_inference, alg, src, weights, bias ? *bias : dnnl::memory::desc(), dst,
-                                                   strides, padding, padding, attr);
+  return dnnl::convolution_forward::primitive_desc(dn::engine(), kind, alg, src, weights, bias ? *bias : dnnl::memory::desc(), dst, strides, padding,
+                                                   padding, attr);
 #else
-  const auto desc = bias ? dnnl::convolution_forward::desc(prop_kind::forward_inference, alg, src, weights, *bias, dst, strides, padding, padding)
-                         : dnnl::convolution_forward::desc(prop_kind::forward_inference, alg, src, weights, dst, strides, padding, padding);
+  const auto desc = bias ? dnnl::convolution_forward::desc(kind, alg, src, weights, *bias, dst, strides, padding, padding)
+                         : dnnl::convolution_forward::desc(kind, alg, src, weights, dst, strides, padding, padding);
   return dnnl::convolution_forward::primitive_desc(desc, attr, dn::engine());
 #endif
+}
+
+dnnl::convolution_forward::primitive_desc inference_pd(const dnnl::memory::desc& src, const dnnl::memory::desc& weights, const dnnl::memory::desc* bias,
+                                                       const dnnl::memory::desc& dst, int64_t k, const dnnl::primitive_attr& attr) {
+  // The rule of "Algorithm" above; a Winograd request that oneDNN has no kernel for throws.
+  if (k == 3 && src.dims()[1] >= 16 && dst.dims()[1] <= src.dims()[1]) {
+    try {
+      return make_pd(prop_kind::forward_training, algorithm::convolution_winograd, src, weights, bias, dst, k, attr);
+    } catch (const dnnl::error&) {
+      // No Winograd kernel for this call on this machine (AVX2, oneDNN 3.x, LeakyReLU post-op).
+    }
+  }
+  return make_pd(prop_kind::forward_inference, algorithm::convolution_direct, src, weights, bias, dst, k, attr);
 }
 
 void append_leaky_relu(dnnl::post_ops& ops, float slope) {
