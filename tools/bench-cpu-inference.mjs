@@ -6,7 +6,10 @@
 // rounds), the median peak RSS and the ratios; the outputs are cross-checked against PyTorch's.
 //
 //   node tools/bench-cpu-inference.mjs [--sizes 180x320,360x640] [--rounds 3] [--runs 1] [--threads 2]
-//        [--only kdsr,torch,ort] [--python /work/bench-venv/bin/python] [--work DIR] [--json FILE]
+//        [--only kdsr,torch,ort] [--isa native|avx2] [--python /work/bench-venv/bin/python] [--work DIR] [--json FILE]
+//
+// --isa avx2 runs kdsr and PyTorch as on an AVX2 machine (oneDNN, kdsr's own kernels, PyTorch's and
+// MKL's dispatch capped at AVX2); onnxruntime-node has no such switch, so leave it out (--only kdsr,torch).
 //
 // Needs a build (npm run build), a Python with torch, onnx and onnxscript (--python), and the npm
 // registry once: onnxruntime-node is installed into the work folder (a benchmark-only dependency, not
@@ -25,6 +28,14 @@ const require = createRequire(import.meta.url);
 const ORT_VERSION = '1.31.1';
 
 const args = { sizes: '180x320,360x640', rounds: '3', runs: '1', threads: '2', only: 'kdsr,torch,ort', python: '/work/bench-venv/bin/python', work: path.join(os.tmpdir(), 'kdsr-bench-cpu-inference'), ...parseArgs(process.argv.slice(2)) };
+const isa = args.isa ?? 'native';
+if (isa === 'avx2') {
+  if (args.only.split(',').includes('ort')) throw new Error('--isa avx2: onnxruntime-node cannot be capped at AVX2; add --only kdsr,torch');
+  // Read once by each child process at start.
+  Object.assign(process.env, { ONEDNN_MAX_CPU_ISA: 'AVX2', DNNL_MAX_CPU_ISA: 'AVX2', KDSR_CPU_ISA: 'avx2', ATEN_CPU_CAPABILITY: 'avx2', MKL_ENABLE_INSTRUCTIONS: 'AVX2' });
+} else if (isa !== 'native') {
+  throw new Error(`--isa must be native or avx2, got ${isa}`);
+}
 const sizes = args.sizes.split(',').map((s) => s.split('x').map(Number));
 const frameworks = args.only.split(',');
 fs.mkdirSync(args.work, { recursive: true });
@@ -93,7 +104,7 @@ for (let round = 0; round < Number(args.rounds); round++)
 
 const names = { kdsr: 'kdsr', torch: 'PyTorch', ort: 'onnxruntime-node' };
 const cpu = os.cpus();
-console.log(`\nKDSR_S-M x4 inference, untiled, ${args.threads} threads; ${cpu[0].model}, ${cpu.length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}`);
+console.log(`\nKDSR_S-M x4 inference, untiled, ${args.threads} threads, ISA ${isa}; ${cpu[0].model}, ${cpu.length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}`);
 console.log(`load average (1 min) ${loadBefore[0].toFixed(1)} before, ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} during; ${args.rounds} rounds x ${args.runs} timed run(s) after a warm-up; median (min-max) seconds, median peak RSS\n`);
 console.log(`| LR size | ${frameworks.map((f) => names[f]).join(' | ')} | ${frameworks.filter((f) => f !== 'kdsr').map((f) => `kdsr / ${names[f]} time, memory`).join(' | ')} |`);
 console.log(`| --- |${frameworks.map(() => ' --- |').join('')}${frameworks.filter((f) => f !== 'kdsr').map(() => ' --- |').join('')}`);

@@ -12,7 +12,11 @@
 //
 // Usage: node tools/bench-cpu-training.mjs [--rounds 3] [--step-runs 2] [--op-runs 10] [--threads 1,2]
 //        [--cases stage2,stage1,conv,ddc] [--isa avx2] [--omp-wait-policy passive|active]
-//        [--python /work/bench-venv/bin/python] [--json out.json]
+//        [--profile] [--python /work/bench-venv/bin/python] [--json out.json]
+// --profile adds, per training case and thread count, where one step spends its time on each side:
+// dense convolutions forward and backward, IDR-DDC, Adam, the other kernels, and the time outside
+// kernels (JS / Python, autograd, allocation). kdsr's side times each native kernel call; PyTorch's
+// is torch.profiler's self time of the calling thread per ATen op.
 // --isa avx2 runs both sides as on an AVX2 machine: oneDNN (ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA),
 // kdsr's own kernels (KDSR_CPU_ISA), PyTorch's (ATEN_CPU_CAPABILITY) and MKL (MKL_ENABLE_INSTRUCTIONS).
 import { spawn } from 'child_process';
@@ -33,6 +37,7 @@ const threads = opt('--threads', '1,2').split(',').map(Number);
 const cases = opt('--cases', 'stage2,stage1,conv,ddc').split(',');
 const isa = opt('--isa', 'native');
 const ompWait = opt('--omp-wait-policy', null);
+const profiling = args.includes('--profile');
 const python = opt('--python', '/work/bench-venv/bin/python');
 const jsonOut = opt('--json', null);
 
@@ -149,13 +154,49 @@ async function runKdsr(name, nThreads, runs) {
 const worker = spawn(python, [join(root, 'tools', 'bench_cpu_training.py')], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
 const replies = createInterface({ input: worker.stdout })[Symbol.asyncIterator]();
 let torchInfo = null;
-async function runTorch(name, nThreads, runs) {
-  worker.stdin.write(JSON.stringify({ case: name, threads: nThreads, runs }) + '\n');
+async function runTorch(name, nThreads, runs, profile = false) {
+  worker.stdin.write(JSON.stringify({ case: name, threads: nThreads, runs, profile }) + '\n');
   const reply = await replies.next();
   if (reply.done) throw new Error(`the PyTorch worker (${python}) exited; see its error above`);
   const parsed = JSON.parse(reply.value);
   torchInfo = parsed.torch;
-  return { ms: parsed.ms, cpuMs: parsed.cpu_ms };
+  return { ms: parsed.ms, cpuMs: parsed.cpu_ms, parts: parsed.parts, profiledMs: parsed.profiled_ms };
+}
+
+/** The part of a training step a kdsr kernel belongs to (the same parts as bench_cpu_training.py's). */
+function partOf(op) {
+  if (op === 'conv2d') return 'dense conv forward';
+  if (op === 'conv2d_backward') return 'dense conv backward';
+  if (op.startsWith('dyn_dwconv')) return 'IDR-DDC (depthwise), forward and backward';
+  if (op === 'adam_update') return 'Adam';
+  return 'other ops';
+}
+
+/** One step of a case with every native kernel call timed: milliseconds per part, and the step's. */
+async function profileKdsr(name, nThreads) {
+  const run = kdsrCases.get(name);
+  cuda.setNumThreads(nThreads);
+  await run();
+  const addon = cuda.native();
+  const original = addon.run;
+  const parts = {};
+  addon.run = (op, handles, attrs) => {
+    const t0 = performance.now();
+    try {
+      return original.call(addon, op, handles, attrs);
+    } finally {
+      parts[partOf(op)] = (parts[partOf(op)] ?? 0) + performance.now() - t0;
+    }
+  };
+  const t0 = performance.now();
+  try {
+    await run();
+  } finally {
+    addon.run = original;
+  }
+  const total = performance.now() - t0;
+  parts['outside ops'] = total - Object.values(parts).reduce((a, b) => a + b, 0);
+  return { parts, total };
 }
 
 const median = (values) => {
@@ -184,6 +225,14 @@ for (let round = 0; round < rounds; round++) {
     }
   loads.push(os.loadavg()[0]);
 }
+const profiles = [];
+if (profiling)
+  for (const name of cases.filter((c) => c.startsWith('stage')))
+    for (const t of threads) {
+      const kdsr = await profileKdsr(name, t);
+      const torch = await runTorch(name, t, 0, true);
+      profiles.push({ name, threads: t, kdsr, torch: { parts: torch.parts, total: torch.profiledMs } });
+    }
 worker.stdin.end();
 
 // The caching allocator in the steady state: one more step of each training case, counting the
@@ -227,5 +276,17 @@ for (const name of cases)
         `${fmt(row.kdsr_cpu_ms)} | ${fmt(row.torch_cpu_ms)} | ${(row.kdsr_cpu_ms / row.torch_cpu_ms).toFixed(2)} |`,
     );
   }
-console.log([...lines, '', ...allocatorLines].join('\n'));
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ isa, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loads, torch: torchInfo, build: info, rows, allocator: allocatorLines }, null, 2) + '\n');
+const PARTS = ['dense conv forward', 'dense conv backward', 'IDR-DDC (depthwise), forward and backward', 'Adam', 'other ops', 'outside ops'];
+const profileLines = profiles.flatMap(({ name, threads: t, kdsr, torch }) => [
+  '',
+  `${LABELS[name]}, ${t} thread(s), one profiled step (milliseconds):`,
+  '',
+  '| part | kdsr | PyTorch | kdsr - PyTorch |',
+  '| --- | --- | --- | --- |',
+  ...[...PARTS, 'step'].map((part) => {
+    const [a, b] = part === 'step' ? [kdsr.total, torch.total] : [kdsr.parts[part] ?? 0, torch.parts[part] ?? 0];
+    return `| ${part} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a - b).toFixed(0)} |`;
+  }),
+]);
+console.log([...lines, '', ...allocatorLines, ...profileLines].join('\n'));
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ isa, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loads, torch: torchInfo, build: info, rows, allocator: allocatorLines, profiles }, null, 2) + '\n');

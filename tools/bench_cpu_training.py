@@ -3,7 +3,9 @@
 
 A worker: it reads one JSON request per line on stdin, {"case": ..., "threads": n, "runs": r}, runs
 the case r times with torch.set_num_threads(n) after one untimed run, and answers one JSON line
-{"ms": [...], "cpu_ms": [...]} with the wall and process CPU time of each run. Cases, float32, the shapes of kdsr's side:
+{"ms": [...], "cpu_ms": [...]} with the wall and process CPU time of each run. With "profile": true
+it runs the case once more under torch.profiler and adds "parts": milliseconds of the calling
+thread's self time per part of the step (see PARTS). Cases, float32, the shapes of kdsr's side:
 
 - stage1 / stage2: one training step of KDSR-M x4 (n_feats 64, 53 IDR-DCRB blocks, 9 encoder
   res-blocks), batch 4, LR 48x48 / HR 192x192: forward, loss (stage 1: L1; stage 2: L1 + KD against
@@ -176,6 +178,33 @@ def make_case(name):
     raise ValueError(f"unknown case {name}")
 
 
+def part_of(name, shapes):
+    """The part of a training step an ATen op belongs to (the parts of bench-cpu-training.mjs --profile)."""
+    if "conv" in name:
+        # IDR-DDC is a grouped convolution with one 3x3 filter per group: a [B*C, 1, 3, 3] weight.
+        if any(len(s) == 4 and s[1] == 1 and s[2] == s[3] == 3 for s in shapes if s):
+            return "IDR-DDC (depthwise), forward and backward"
+        return "dense conv backward" if "backward" in name else "dense conv forward"
+    if "adam" in name:
+        return "Adam"
+    return "other ops"
+
+
+def profile(run):
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+    with torch_profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        start = time.perf_counter()
+        run()
+        total = (time.perf_counter() - start) * 1000
+    parts = {}
+    for event in prof.key_averages(group_by_input_shape=True):
+        part = part_of(event.key, event.input_shapes)
+        parts[part] = parts.get(part, 0.0) + event.self_cpu_time_total / 1000
+    parts["outside ops"] = total - sum(parts.values())
+    return parts, total
+
+
 def main():
     cases = {}
     for line in sys.stdin:
@@ -191,7 +220,10 @@ def main():
             run()
             times.append((time.perf_counter() - start) * 1000)
             cpu.append((time.process_time() - start_cpu) * 1000)
-        print(json.dumps({"ms": times, "cpu_ms": cpu, "torch": torch.__version__}), flush=True)
+        reply = {"ms": times, "cpu_ms": cpu, "torch": torch.__version__}
+        if request.get("profile"):
+            reply["parts"], reply["profiled_ms"] = profile(run)
+        print(json.dumps(reply), flush=True)
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ describe('thread-count independence', () => {
   const initial = numThreads();
   afterAll(() => setNumThreads(initial));
 
-  test('1, 2 and 3 threads give bit-identical SR', () => {
+  test('1, 2, 3 and 16 threads give bit-identical SR', () => {
     const student = new KdsrStudent(kdsrConfig('custom', { nFeats: 64, nBlocks: 2, nResblocks: 1, scale: 4 }), { seed: 9 });
     const lr = image(28, 36, 6);
     const layout = planLayout(student) ?? new BlockedLayout(1);
@@ -154,7 +154,7 @@ describe('thread-count independence', () => {
       return [sr, maps];
     };
     const one = run(1);
-    for (const n of [2, 3]) {
+    for (const n of [2, 3, 16]) {
       const many = run(n);
       many.forEach((out, i) => {
         if (!out.every((v, j) => Object.is(v, one[i][j]))) throw new Error(`output ${i} differs between 1 and ${n} threads`);

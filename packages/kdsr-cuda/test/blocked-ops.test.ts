@@ -176,7 +176,7 @@ describe('thread-count independence', () => {
   const initial = numThreads();
   afterAll(() => setNumThreads(initial));
 
-  test.each(cpuImplementations)('%s: 1, 2 and 3 threads give bit-identical results', (impl) => {
+  test.each(cpuImplementations)('%s: 1, 2, 3 and 16 threads give bit-identical results', (impl) => {
     const outputs = () =>
       withCpuImplementation(impl, () =>
         tidy(() => {
@@ -197,7 +197,7 @@ describe('thread-count independence', () => {
       );
     setNumThreads(1);
     const one = outputs();
-    for (const n of [2, 3]) {
+    for (const n of [2, 3, 16]) {
       setNumThreads(n);
       outputs().forEach((out, i) => {
         if (!out.every((value, j) => Object.is(value, one[i][j]))) throw new Error(`output ${i} differs between 1 and ${n} threads`);

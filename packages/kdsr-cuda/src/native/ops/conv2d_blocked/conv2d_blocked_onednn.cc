@@ -59,10 +59,11 @@ dnnl::convolution_forward::primitive_desc make_pd(prop_kind kind, algorithm alg,
 #endif
 }
 
+// A k x k convolution from cin to cout channels.
 dnnl::convolution_forward::primitive_desc inference_pd(const dnnl::memory::desc& src, const dnnl::memory::desc& weights, const dnnl::memory::desc* bias,
-                                                       const dnnl::memory::desc& dst, int64_t k, const dnnl::primitive_attr& attr) {
+                                                       const dnnl::memory::desc& dst, int64_t cin, int64_t cout, int64_t k, const dnnl::primitive_attr& attr) {
   // The rule of "Algorithm" above; a Winograd request that oneDNN has no kernel for throws.
-  if (k == 3 && src.dims()[1] >= 16 && dst.dims()[1] <= src.dims()[1]) {
+  if (k == 3 && cin >= 16 && cout <= cin) {
     try {
       return make_pd(prop_kind::forward_training, algorithm::convolution_winograd, src, weights, bias, dst, k, attr);
     } catch (const dnnl::error&) {
@@ -154,7 +155,7 @@ Tensors conv2d_blocked_forward(const Tensors& in, const Attrs& attrs) {
                                   dnnl::primitive_attr attr = dn::attributes();
                                   attr.set_post_ops(ops);
                                   const dnnl::memory::desc weights_any = dn::desc({s.out.channels, s.in.channels, s.k, s.k}, dn::tag::any);
-                                  auto pd = inference_pd(src, weights_any, s.has_bias ? &bias : nullptr, dst, s.k, attr);
+                                  auto pd = inference_pd(src, weights_any, s.has_bias ? &bias : nullptr, dst, s.in.channels, s.out.channels, s.k, attr);
                                   return Forward{pd, dnnl::convolution_forward(pd)};
                                 });
   Tensor y = conv2d_blocked_output(in, s);
@@ -178,7 +179,7 @@ Tensors conv2d_block_size(const Tensors& in, const Attrs& attrs) {
   const dn::dims src_dims{1, cin, 64, 64};
   const dnnl::memory::desc src = dn::desc(src_dims, dn::tag::any), dst = dn::desc({1, cout, 64, 64}, dn::tag::any);
   const dnnl::memory::desc bias = dn::desc({cout}, dn::tag::x);
-  const auto pd = inference_pd(src, dn::desc({cout, cin, k, k}, dn::tag::any), &bias, dst, k, dn::attributes());
+  const auto pd = inference_pd(src, dn::desc({cout, cin, k, k}, dn::tag::any), &bias, dst, cin, cout, k, dn::attributes());
   float block = 1;
   if (pd.src_desc() == dn::desc(src_dims, dn::tag::nhwc))
     block = 0;
