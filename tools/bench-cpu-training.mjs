@@ -177,22 +177,25 @@ async function profileKdsr(name, nThreads) {
   const run = kdsrCases.get(name);
   cuda.setNumThreads(nThreads);
   await run();
-  const addon = cuda.native();
-  const original = addon.run;
+  // Every op wrapper reaches its kernel through runOp / runOp1 of dist/ops/run.js (runOp1 through
+  // its own module's runOp, so the two never time the same call twice).
+  const kernels = require(join(root, 'packages', 'kdsr-cuda', 'dist', 'ops', 'run.js'));
+  const originals = { runOp: kernels.runOp, runOp1: kernels.runOp1 };
   const parts = {};
-  addon.run = (op, handles, attrs) => {
-    const t0 = performance.now();
-    try {
-      return original.call(addon, op, handles, attrs);
-    } finally {
-      parts[partOf(op)] = (parts[partOf(op)] ?? 0) + performance.now() - t0;
-    }
-  };
+  for (const [name, original] of Object.entries(originals))
+    kernels[name] = (op, inputs, attrs) => {
+      const t0 = performance.now();
+      try {
+        return original(op, inputs, attrs);
+      } finally {
+        parts[partOf(op)] = (parts[partOf(op)] ?? 0) + performance.now() - t0;
+      }
+    };
   const t0 = performance.now();
   try {
     await run();
   } finally {
-    addon.run = original;
+    Object.assign(kernels, originals);
   }
   const total = performance.now() - t0;
   parts['outside ops'] = total - Object.values(parts).reduce((a, b) => a + b, 0);
