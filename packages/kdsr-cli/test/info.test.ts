@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { buildInfo, cudaAvailability, nativeOrigin } from '@kdsr/cuda';
+import { buildInfo, cpuIsa, cudaAvailability, nativeOrigin } from '@kdsr/cuda';
 
 const bin = path.resolve(__dirname, '..', 'dist', 'bin.js');
 
@@ -12,6 +12,7 @@ describe('kdsr info', () => {
     expect(report.devices[0].device).toBe('cpu');
     expect(report.onednn).toBe(buildInfo().onednn);
     expect(report.threads).toBeGreaterThan(0);
+    expect(report.cpuIsa).toBe(cpuIsa());
     expect(report.addon).toEqual(nativeOrigin());
     expect(report.cuda).toEqual(buildInfo().cuda);
     expect(report.cudaAvailability).toEqual(cudaAvailability());
@@ -21,6 +22,7 @@ describe('kdsr info', () => {
     const text = execFileSync(process.execPath, [bin, 'info'], { encoding: 'utf8' });
     expect(text).toMatch(/^kdsr \d+\.\d+\.\d+/);
     expect(text).toMatch(/^backends: cpu(, cuda)?$/m);
+    expect(text).toMatch(/^CPU: .*, own kernels for (AVX-512|AVX2|baseline x86-64), \d+ threads$/m);
     // One CUDA line: why there is none, why it did not load, or the libraries it runs on.
     const { cuda } = buildInfo();
     const availability = cudaAvailability();

@@ -1,7 +1,7 @@
 // `kdsr info`: what this installation can do — versions, backends, the CUDA backend and why it cannot
-// run when it cannot, oneDNN, devices.
-import { buildInfo, cudaAvailability, devices, nativeOrigin, numThreads } from '@kdsr/cuda';
-import type { AddonOrigin, CudaAvailability, CudaBuildInfo } from '@kdsr/cuda';
+// run when it cannot, oneDNN and the instruction set of the CPU kernels, devices.
+import { buildInfo, cpuIsa, cudaAvailability, devices, nativeOrigin, numThreads } from '@kdsr/cuda';
+import type { AddonOrigin, CpuIsa, CudaAvailability, CudaBuildInfo } from '@kdsr/cuda';
 
 export interface InfoReport {
   version: string;
@@ -16,6 +16,8 @@ export interface InfoReport {
   cuda: CudaBuildInfo | null;
   /** Whether CUDA devices can be used, or why not. */
   cudaAvailability: CudaAvailability;
+  /** The instruction set kdsr's own CPU kernels run in (the best this CPU has, or KDSR_CPU_ISA's). */
+  cpuIsa: CpuIsa;
   threads: number;
   devices: Array<{ device: string; name: string }>;
 }
@@ -31,10 +33,13 @@ export function collectInfo(cliVersion: string): InfoReport {
     addon: nativeOrigin(),
     cuda: build.cuda,
     cudaAvailability: cudaAvailability(),
+    cpuIsa: cpuIsa(),
     threads: numThreads(),
     devices: devices(),
   };
 }
+
+const ISA_NAMES: Record<CpuIsa, string> = { avx512: 'AVX-512', avx2: 'AVX2', baseline: 'baseline x86-64' };
 
 export function formatInfo(info: InfoReport): string {
   return [
@@ -42,7 +47,7 @@ export function formatInfo(info: InfoReport): string {
     `addon: ${info.addon.file} (${info.addon.from})`,
     `backends: ${info.backends.join(', ')}`,
     ...cudaLines(info),
-    `CPU: ${info.onednn ? `oneDNN ${info.onednn}` : 'reference kernels (oneDNN not found at build time)'}, ${info.threads} threads`,
+    `CPU: ${info.onednn ? `oneDNN ${info.onednn}` : 'reference kernels (oneDNN not found at build time)'}, own kernels for ${ISA_NAMES[info.cpuIsa]}, ${info.threads} threads`,
     'devices:',
     ...info.devices.map((d) => `  ${d.device.padEnd(8)} ${d.name}`),
   ].join('\n');
