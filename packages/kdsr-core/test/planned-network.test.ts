@@ -2,24 +2,15 @@
 // encoder feature maps and generator output (M preset and small networks at x2, x3, x4) in every
 // activation layout (the one oneDNN picks here, NCHW, nChw8c, NHWC), the upsampler in bands, peak
 // memory, thread-count independence, and when the path applies.
-import { buildInfo, cpuImplementation, fromBlocked, memory, numThreads, resetPeakMemory, setCpuImplementation, setNumThreads, Tensor, tidy } from '@kdsr/cuda';
+import { fromBlocked, memory, numThreads, resetPeakMemory, setNumThreads, Tensor, testing, tidy } from '@kdsr/cuda';
 import { noGrad } from '../src/autograd/graph';
 import { BlockedLayout, PlannedGenerator, planLayout, plannedEncoderFeatures } from '../src/inference/planned-network';
 import { kdsrConfig, KdsrConfig } from '../src/models/config';
 import { KdsrStudent } from '../src/models/kdsr';
 import { randomArray, relativeError } from './helpers';
 
-function withCpuImplementation<R>(impl: 'reference' | 'onednn', fn: () => R): R {
-  const previous = cpuImplementation();
-  setCpuImplementation(impl);
-  try {
-    return fn();
-  } finally {
-    setCpuImplementation(previous);
-  }
-}
-
-const cpuImplementations = buildInfo().onednn === null ? (['reference'] as const) : (['reference', 'onednn'] as const);
+const { withCpuImplementation } = testing;
+const cpuImplementations = testing.cpuImplementations();
 
 const image = (h: number, w: number, seed: number) => Tensor.fromArray(Float32Array.from(randomArray(3 * h * w, seed, 0, 1)), [1, 3, h, w]);
 

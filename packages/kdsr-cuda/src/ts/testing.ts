@@ -2,6 +2,7 @@
 // fixtures, the fixtures README's error metric, and seeded random inputs. Not used by the engine.
 import * as fs from 'fs';
 import * as path from 'path';
+import { buildInfo, cpuImplementation, setCpuImplementation } from './engine';
 import { packageRoot } from './package-root';
 import { loadSafetensors, SafetensorsFile } from './safetensors';
 import { keep } from './scope';
@@ -92,4 +93,20 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float64Ar
 export function randomTensor(shape: number[], seed: number, dtype: 'float32' | 'float64' = 'float64', lo = -1, hi = 1): Tensor {
   const data = randomArray(shape.reduce((a, b) => a * b, 1), seed, lo, hi);
   return Tensor.fromArray(dtype === 'float64' ? data : Float32Array.from(data), shape, { dtype });
+}
+
+/** The CPU implementations this build has: the reference kernels and, where built with it, oneDNN. */
+export function cpuImplementations(): Array<'reference' | 'onednn'> {
+  return buildInfo().onednn === null ? ['reference'] : ['reference', 'onednn'];
+}
+
+/** Runs fn with `impl` preferred for CPU kernels, restoring the previous preference afterwards. */
+export function withCpuImplementation<R>(impl: 'reference' | 'onednn', fn: () => R): R {
+  const previous = cpuImplementation();
+  setCpuImplementation(impl);
+  try {
+    return fn();
+  } finally {
+    setCpuImplementation(previous);
+  }
 }
