@@ -4,23 +4,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
-import { loadSafetensors } from '@kdsr/cuda';
+import { loadSafetensors, testing } from '@kdsr/cuda';
+
+// The shared fixtures and datasets, and seeded numbers, come from @kdsr/cuda's testing module.
+export const { fixturesDir, datasetsDir, randomArray } = testing;
 
 export const bin = path.resolve(__dirname, '..', 'dist', 'bin.js');
-
-/** ../shared/fixtures beside the repository (override with KDSR_FIXTURES). */
-export function fixturesDir(): string {
-  const dir = process.env.KDSR_FIXTURES ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures');
-  if (!fs.existsSync(dir)) throw new Error(`fixtures not found at ${dir}; set KDSR_FIXTURES`);
-  return dir;
-}
-
-/** ../shared/datasets beside the repository (override with KDSR_DATASETS). */
-export function datasetsDir(): string {
-  const dir = process.env.KDSR_DATASETS ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'datasets');
-  if (!fs.existsSync(dir)) throw new Error(`datasets not found at ${dir}; set KDSR_DATASETS`);
-  return dir;
-}
 
 /**
  * The environment of a kdsr run with one engine thread. Tiny networks gain nothing from a second
@@ -54,25 +43,11 @@ export function scratchDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) in [0, 1). */
-export function randomArray(n: number, seed: number): Float64Array {
-  let a = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return out;
-}
-
 /** An RGB(A) PNG written by sharp: smooth shapes plus texture, so blur and SR have something to do. */
 export async function writeTestPng(file: string, width: number, height: number, seed: number, options: { alpha?: (x: number, y: number) => number; bits16?: boolean } = {}): Promise<void> {
   const channels = options.alpha ? 4 : 3;
   const max = options.bits16 ? 65535 : 255;
-  const noise = randomArray(width * height * 3, seed);
+  const noise = randomArray(width * height * 3, seed, 0, 1);
   const samples = options.bits16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {

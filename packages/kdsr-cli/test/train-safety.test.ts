@@ -38,7 +38,7 @@ describe('kdsr train: nothing lost', () => {
   test('a kill loop (SIGKILL and SIGTERM at random times, during saves too) always resumes and ends bit-identical to an uninterrupted run', async () => {
     // Kills come during start-up (a random delay after the start) or within milliseconds after the
     // first or second update of an attempt is logged, which is when its checkpoint is being written.
-    const delays = randomArray(MAX_KILLS, 2024);
+    const delays = randomArray(MAX_KILLS, 2024, 0, 1);
     let kills = 0;
     let graceful = 0;
     for (let attempt = 0; ; attempt++) {

@@ -29,7 +29,7 @@ describe('benchmark-set generation', () => {
       ['sub/b.png', 40, 44, 2],
     ] as const) {
       const im = hostImage(3, h, w);
-      const r = randomArray(im.data.length, seed);
+      const r = randomArray(im.data.length, seed, 0, 1);
       // Smooth structure plus texture, on the 8-bit grid.
       for (let i = 0; i < r.length; i++) im.data[i] = Math.round(255 * (0.5 + 0.3 * Math.sin(i / 17) + 0.2 * (r[i] - 0.5))) / 255;
       await writeImage(path.join(root, rel), im);

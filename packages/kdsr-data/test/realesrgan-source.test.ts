@@ -13,7 +13,7 @@ describe('TrainingSource with the second-order degradation', () => {
     ({ dir, cleanup } = scratchDir());
     for (let i = 0; i < 3; i++) {
       const im = hostImage(3, 80, 84);
-      const r = randomArray(im.data.length, 300 + i);
+      const r = randomArray(im.data.length, 300 + i, 0, 1);
       for (let k = 0; k < r.length; k++) im.data[k] = Math.min(Math.floor(r[k] * 256), 255) / 255;
       await writeImage(path.join(dir, 'hr', `im${i}.png`), im);
     }

@@ -23,7 +23,7 @@ function expectFrequency(count: number, n: number, p: number, label: string): vo
 }
 
 function smoothBatch(b: number, h: number, w: number, seed: number): Tensor {
-  const r = randomArray(b * 3 * h * w, seed);
+  const r = randomArray(b * 3 * h * w, seed, 0, 1);
   const data = Float32Array.from(r, (v, i) => 0.5 + 0.3 * Math.sin(i / 23) * Math.cos(i / 97) + 0.1 * (v - 0.5));
   return Tensor.fromArray(data, [b, 3, h, w]);
 }

@@ -7,7 +7,7 @@ import { randomArray, scratchDir } from './helpers';
 
 function levelImage(height: number, width: number, seed: number): HostImage {
   const im = hostImage(3, height, width);
-  const r = randomArray(im.data.length, seed);
+  const r = randomArray(im.data.length, seed, 0, 1);
   for (let i = 0; i < r.length; i++) im.data[i] = Math.min(Math.floor(r[i] * 256), 255) / 255;
   return im;
 }

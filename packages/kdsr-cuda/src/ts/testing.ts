@@ -1,5 +1,5 @@
 // Helpers for the packages' tests (exported as `testing`, as tfjs exports test_util): the shared
-// fixtures, the fixtures README's error metric, and seeded random inputs. Not used by the engine.
+// fixtures and datasets, the fixtures README's error metric, and seeded random inputs. Not used by the engine.
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildInfo, cpuImplementation, setCpuImplementation } from './engine';
@@ -12,6 +12,13 @@ import { Tensor } from './tensor';
 export function fixturesDir(): string {
   const dir = process.env.KDSR_FIXTURES ?? path.resolve(packageRoot(), '..', '..', '..', 'shared', 'fixtures');
   if (!fs.existsSync(dir)) throw new Error(`fixtures not found at ${dir}; set KDSR_FIXTURES`);
+  return dir;
+}
+
+/** The shared datasets: shared/datasets beside the repository (override with KDSR_DATASETS). */
+export function datasetsDir(): string {
+  const dir = process.env.KDSR_DATASETS ?? path.resolve(packageRoot(), '..', '..', '..', 'shared', 'datasets');
+  if (!fs.existsSync(dir)) throw new Error(`datasets not found at ${dir}; set KDSR_DATASETS`);
   return dir;
 }
 
@@ -58,21 +65,24 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
 
-/** Throws unless the shapes match and relativeError <= tolerance (naming the first mismatches); returns the error. */
-export function expectClose(actual: Tensor, expected: Tensor, tolerance: number, label = ''): number {
-  if (actual.shape.join(',') !== expected.shape.join(',')) throw new Error(`${label}: shape [${actual.shape}] != expected [${expected.shape}]`);
-  const a = actual.toArray();
-  const e = expected.toArray();
-  const error = relativeError(a, e);
+/** Throws unless the lengths match and relativeError <= tolerance (naming the first mismatches); returns the error. */
+export function expectArrayClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, label = ''): number {
+  const error = relativeError(actual, expected);
   if (!(error <= tolerance)) {
     let maxRef = 0;
-    for (let i = 0; i < e.length; i++) maxRef = Math.max(maxRef, Math.abs(e[i]));
+    for (let i = 0; i < expected.length; i++) maxRef = Math.max(maxRef, Math.abs(expected[i]));
     const bad: string[] = [];
-    for (let i = 0; i < e.length && bad.length < 5; i++)
-      if (!(Math.abs(a[i] - e[i]) <= tolerance * (maxRef || 1))) bad.push(`[${i}] expected ${e[i]} got ${a[i]}`);
+    for (let i = 0; i < expected.length && bad.length < 5; i++)
+      if (!(Math.abs(actual[i] - expected[i]) <= tolerance * (maxRef || 1))) bad.push(`[${i}] expected ${expected[i]} got ${actual[i]}`);
     throw new Error(`${label}: relative error ${error.toExponential(3)} > ${tolerance}\n  ${bad.join('\n  ')}`);
   }
   return error;
+}
+
+/** expectArrayClose for tensors, after checking that the shapes match. */
+export function expectClose(actual: Tensor, expected: Tensor, tolerance: number, label = ''): number {
+  if (actual.shape.join(',') !== expected.shape.join(',')) throw new Error(`${label}: shape [${actual.shape}] != expected [${expected.shape}]`);
+  return expectArrayClose(actual.toArray(), expected.toArray(), tolerance, label);
 }
 
 /** Deterministic pseudo-random numbers for test inputs (mulberry32), uniform in [lo, hi). */
