@@ -10,8 +10,7 @@ thread's self time per part of the step (see PARTS). Cases, float32, the shapes 
 - stage1 / stage2: one training step of KDSR-M x4 (n_feats 64, 53 IDR-DCRB blocks, 9 encoder
   res-blocks), batch 4, LR 48x48 / HR 192x192: forward, loss (stage 1: L1; stage 2: L1 + KD against
   the frozen teacher encoder's D', tau 0.15), backward, gradient norm, Adam (betas 0.9, 0.999).
-  The networks are written as the original KDSR code writes them (IDR-DDC: the batch folded into
-  channels and one grouped convolution with B*C groups; MeanShift: a frozen 1x1 convolution).
+  The networks are tools/kdsr_torch_networks.py's, written as the original KDSR code writes them.
 - conv: conv 3x3 64->64 with bias, B16 64x64, forward and backward (every gradient).
 - ddc: IDR-DDC + LeakyReLU 0.1, B8 C64 64x64, forward and backward (input and kernel gradients).
 """
@@ -20,103 +19,12 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+from kdsr_torch_networks import SLOPE, KdsrStudent, KdsrTeacher
+
 torch.manual_seed(0)
-SLOPE = 0.1
-RGB_MEAN = (0.4488, 0.4371, 0.4040)
-
-
-class MeanShift(nn.Conv2d):
-    def __init__(self, sign):
-        super().__init__(3, 3, 1)
-        self.weight.data = torch.eye(3).view(3, 3, 1, 1)
-        self.bias.data = sign * torch.tensor(RGB_MEAN)
-        self.requires_grad_(False)
-
-
-def conv(cin, cout):
-    return nn.Conv2d(cin, cout, 3, padding=1)
-
-
-class ResBlock(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.body = nn.Sequential(conv(c, c), nn.LeakyReLU(SLOPE), conv(c, c))
-
-    def forward(self, x):
-        return x + self.body(x)
-
-
-class Encoder(nn.Module):
-    def __init__(self, cin, c, n_resblocks):
-        super().__init__()
-        self.E = nn.Sequential(
-            conv(cin, c), nn.LeakyReLU(SLOPE), *[ResBlock(c) for _ in range(n_resblocks)],
-            conv(c, 2 * c), nn.LeakyReLU(SLOPE), conv(2 * c, 2 * c), nn.LeakyReLU(SLOPE), conv(2 * c, 4 * c), nn.LeakyReLU(SLOPE))
-        self.mlp = nn.Sequential(nn.Linear(4 * c, 4 * c), nn.LeakyReLU(SLOPE), nn.Linear(4 * c, 4 * c), nn.LeakyReLU(SLOPE))
-        self.compress = nn.Sequential(nn.Linear(4 * c, c), nn.LeakyReLU(SLOPE))
-
-    def forward(self, x):
-        idr_kd = self.mlp(self.E(x).mean(dim=(2, 3)))
-        return self.compress(idr_kd), idr_kd
-
-
-class IdrDdc(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.kernel = nn.Sequential(nn.Linear(c, c, bias=False), nn.LeakyReLU(SLOPE), nn.Linear(c, 9 * c, bias=False))
-
-    def forward(self, x, d):
-        b, c, h, w = x.shape
-        k = self.kernel(d).view(-1, 1, 3, 3)
-        return F.conv2d(x.view(1, -1, h, w), k, groups=b * c, padding=1).view(b, c, h, w)
-
-
-class IdrDcrb(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.da_conv1 = IdrDdc(c)
-        self.conv1 = conv(c, c)
-
-    def forward(self, x, d):
-        return x + self.conv1(F.leaky_relu(self.da_conv1(x, d), SLOPE))
-
-
-class Generator(nn.Module):
-    def __init__(self, c, n_blocks, scale):
-        super().__init__()
-        self.sub_mean, self.add_mean = MeanShift(-1), MeanShift(1)
-        self.head = conv(3, c)
-        self.blocks = nn.ModuleList([IdrDcrb(c) for _ in range(n_blocks)])
-        self.body_tail = conv(c, c)
-        up = []
-        for _ in range(scale.bit_length() - 1):
-            up += [conv(c, 4 * c), nn.PixelShuffle(2)]
-        self.tail = nn.Sequential(*up, conv(c, 3))
-
-    def forward(self, lr, d):
-        f = self.head(self.sub_mean(lr))
-        h = f
-        for block in self.blocks:
-            h = block(h, d)
-        return self.add_mean(self.tail(self.body_tail(h) + f))
-
-
-class Kdsr(nn.Module):
-    def __init__(self, teacher, c=64, n_blocks=53, n_resblocks=9, scale=4):
-        super().__init__()
-        self.scale, self.teacher = scale, teacher
-        self.G = Generator(c, n_blocks, scale)
-        self.E = Encoder(3 + 3 * scale * scale if teacher else 3, c, n_resblocks)
-
-    def encoder_input(self, lr, hr):
-        return torch.cat([lr, F.pixel_unshuffle(hr, self.scale)], dim=1) if self.teacher else lr
-
-    def forward(self, lr, hr=None):
-        idr, idr_kd = self.E(self.encoder_input(lr, hr))
-        return self.G(lr, idr), idr_kd
+KDSR_M = dict(c=64, n_blocks=53, n_resblocks=9, scale=4)
 
 
 def kd_loss(student, teacher, tau=0.15):
@@ -147,8 +55,8 @@ def training_step(stage, batch, teacher, student, optimizer):
 def make_case(name):
     if name in ("stage1", "stage2"):
         stage = 1 if name == "stage1" else 2
-        teacher = Kdsr(True)
-        student = Kdsr(False) if stage == 2 else None
+        teacher = KdsrTeacher(**KDSR_M)
+        student = KdsrStudent(**KDSR_M) if stage == 2 else None
         if student is not None:
             student.G.load_state_dict(teacher.G.state_dict())
             teacher.requires_grad_(False)

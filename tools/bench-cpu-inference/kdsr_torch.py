@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch's side of tools/bench-cpu-inference.mjs: KDSR_S (the student) as the reference code
-defines it (../shared/fixtures/README.md, "The networks"), with kdsr's checkpoint keys (G.*, E_st.*),
-so that a kdsr .safetensors model loads as it is.
+defines it (tools/kdsr_torch_networks.py), loaded from a kdsr .safetensors model as it is.
 
   kdsr_torch.py export --weights model.safetensors --onnx model.onnx
       exports the model (LR (1, 3, H, W) -> SR (1, 3, sH, sW), H and W dynamic) for onnxruntime.
@@ -13,17 +12,18 @@ The input image is the benchmark's synthetic one (bench_input in tools/bench-cpu
 """
 import argparse
 import json
-import math
+import os
 import resource
 import struct
+import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-RGB_MEAN = (0.4488, 0.4371, 0.4040)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from kdsr_torch_networks import KdsrStudent  # noqa: E402  (tools/, beside this folder)
 
 
 def load_safetensors(path):
@@ -42,119 +42,23 @@ def load_safetensors(path):
     return tensors, metadata
 
 
-def conv(cin, cout):
-    return nn.Conv2d(cin, cout, 3, padding=1)
+class StudentSr(nn.Module):
+    """The student with the SR image as its only output (what the benchmark times and exports)."""
 
-
-class MeanShift(nn.Conv2d):
-    def __init__(self, sign):
-        super().__init__(3, 3, 1)
-        self.weight.data = torch.eye(3).view(3, 3, 1, 1)
-        self.bias.data = sign * torch.tensor(RGB_MEAN)
-        self.requires_grad_(False)
-
-
-class ResBlock(nn.Module):
-    def __init__(self, c):
+    def __init__(self, student):
         super().__init__()
-        self.body = nn.Sequential(conv(c, c), nn.LeakyReLU(0.1), conv(c, c))
-
-    def forward(self, x):
-        return x + self.body(x)
-
-
-class Encoder(nn.Module):
-    def __init__(self, cin, c, n_resblocks):
-        super().__init__()
-        self.E = nn.Sequential(
-            conv(cin, c), nn.LeakyReLU(0.1), *[ResBlock(c) for _ in range(n_resblocks)],
-            conv(c, 2 * c), nn.LeakyReLU(0.1), conv(2 * c, 2 * c), nn.LeakyReLU(0.1), conv(2 * c, 4 * c), nn.LeakyReLU(0.1))
-        self.mlp = nn.Sequential(nn.Linear(4 * c, 4 * c), nn.LeakyReLU(0.1), nn.Linear(4 * c, 4 * c), nn.LeakyReLU(0.1))
-        self.compress = nn.Sequential(nn.Linear(4 * c, c), nn.LeakyReLU(0.1))
-
-    def forward(self, x):
-        idr_kd = self.mlp(self.E(x).mean(dim=(2, 3)))
-        return self.compress(idr_kd), idr_kd
-
-
-class IdrDdc(nn.Module):
-    """The reference code's dynamic depthwise convolution: the batch folded into the channels."""
-
-    def __init__(self, c):
-        super().__init__()
-        self.c = c
-        self.kernel = nn.Sequential(nn.Linear(c, c, bias=False), nn.LeakyReLU(0.1), nn.Linear(c, 9 * c, bias=False))
-
-    def forward(self, h, d):
-        b, c, height, width = h.shape
-        k = self.kernel(d).view(-1, 1, 3, 3)
-        return F.conv2d(h.view(1, -1, height, width), k, groups=b * c, padding=1).view(b, -1, height, width)
-
-
-class IdrDcrb(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.da_conv1 = IdrDdc(c)
-        self.conv1 = conv(c, c)
-
-    def forward(self, h, d):
-        return h + self.conv1(F.leaky_relu(self.da_conv1(h, d), 0.1))
-
-
-class IdrGroup(nn.Module):
-    def __init__(self, c, n_blocks):
-        super().__init__()
-        self.body = nn.ModuleList([IdrDcrb(c) for _ in range(n_blocks)])
-
-    def forward(self, h, d):
-        for block in self.body:
-            h = block(h, d)
-        return h
-
-
-class Upsampler(nn.Sequential):
-    def __init__(self, scale, c):
-        layers = []
-        if scale == 3:
-            layers += [conv(c, 9 * c), nn.PixelShuffle(3)]
-        else:
-            for _ in range(int(math.log2(scale))):
-                layers += [conv(c, 4 * c), nn.PixelShuffle(2)]
-        super().__init__(*layers)
-
-
-class Generator(nn.Module):
-    def __init__(self, c, n_blocks, scale):
-        super().__init__()
-        self.sub_mean = MeanShift(-1)
-        self.head = nn.Sequential(conv(3, c))
-        self.body = nn.ModuleList([IdrGroup(c, n_blocks), conv(c, c)])
-        self.tail = nn.Sequential(Upsampler(scale, c), conv(c, 3))
-        self.add_mean = MeanShift(1)
-
-    def forward(self, lr, d):
-        f = self.head(self.sub_mean(lr))
-        h = self.body[1](self.body[0](f, d)) + f
-        return self.add_mean(self.tail(h))
-
-
-class KdsrStudent(nn.Module):
-    def __init__(self, config):
-        super().__init__()
-        c = config["nFeats"]
-        self.G = Generator(c, config["nBlocks"], config["scale"])
-        self.E_st = Encoder(3, c, config["nResblocks"])
+        self.student = student
 
     def forward(self, lr):
-        d, _ = self.E_st(lr)
-        return self.G(lr, d)
+        return self.student(lr)[0]
 
 
 def load_model(path):
     tensors, metadata = load_safetensors(path)
-    model = KdsrStudent(json.loads(metadata["config"]))
-    model.load_state_dict(tensors, strict=True)
-    return model.eval()
+    config = json.loads(metadata["config"])
+    student = KdsrStudent(config["nFeats"], config["nBlocks"], config["nResblocks"], config["scale"])
+    student.load_state_dict(tensors, strict=True)
+    return StudentSr(student).eval()
 
 
 def bench_input(height, width):
