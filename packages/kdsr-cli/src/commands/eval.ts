@@ -8,6 +8,7 @@ import { bicubicKdsr, HostImage, parseTestSettings, tensorToImage } from '@kdsr/
 import { BatchReport } from '../batch-report';
 import { ImageScores, meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
 import { Progress, withProgress } from '../progress';
+import { noteReferenceCpuKernels } from '../reference-cpu-notice';
 import { ReportImages, renderEvalReportHtml } from './eval-report-html';
 
 export interface EvalOptions {
@@ -64,6 +65,7 @@ export const reportedSetting = (count: number) => Math.floor(count / 2);
 export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const modelName = options.model ?? `${DEFAULT_MODEL} (bundled)`;
   const { model, info } = loadKdsrModel(options.model, { device: options.device });
+  noteReferenceCpuKernels(options.device);
   try {
     const scale = model.config.scale;
     if (options.scale !== undefined && options.scale !== scale) throw new Error(`--scale ${options.scale} does not match the model's x${scale}`);

@@ -16,6 +16,7 @@ import { meanScores, scoreImage, superResolve, testPairs } from '../evaluation';
 import { ganStage } from '../gan-stage';
 import { kdsrStage } from '../kdsr-stages';
 import { Progress, withProgress } from '../progress';
+import { noteReferenceCpuKernels } from '../reference-cpu-notice';
 import { openDatasetPath } from '../dataset-path';
 import { checkResumable, datasetIdentity, RunDescription, writeRunRecord } from '../run-record';
 import { writeTrainingCurve } from '../training-curve';
@@ -140,6 +141,7 @@ async function runStage<E extends StepEvent>(
       process.stdout.write(`already at update ${trainer.updates} of --steps ${options.steps}: nothing to do\n`);
       return;
     }
+    noteReferenceCpuKernels(options.device);
     process.stdout.write(
       `stage ${options.stage}: ${stage.summary} on ${options.device}; ${options.degradation} degradation, ` +
         `${options.degradation === 'realesrgan' ? `pool of ${pool} pairs` : `noise ${noise}`}; batch ${options.batch} of ${options.patch}px LR patches from ${options.data}\n`,

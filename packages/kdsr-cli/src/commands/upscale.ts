@@ -11,6 +11,7 @@ import { BatchReport } from '../batch-report';
 import { removingTemporariesOnSignal } from '../interrupt';
 import { outNamesFile, planOutputs } from '../output-plan';
 import { Progress } from '../progress';
+import { noteReferenceCpuKernels } from '../reference-cpu-notice';
 
 export interface UpscaleCommandOptions {
   /** A checkpoint, a bundled model's name, or undefined for the bundled default model. */
@@ -50,6 +51,7 @@ export async function upscaleImages(inputs: readonly string[], options: UpscaleC
   // A new --out with an extension that is no image format is a mistyped file name, not a folder.
   if (options.out !== undefined && !outNamesFile(options.out) && path.extname(options.out) !== '') formatOfFile(options.out);
   const { model, info } = loadKdsrModel(options.model, { device: options.device });
+  noteReferenceCpuKernels(options.device);
   const modelName = options.model ?? `${DEFAULT_MODEL} (bundled default)`;
   if (!(model instanceof KdsrStudent)) {
     model.dispose();
