@@ -3,6 +3,8 @@
 // (tools/bench_cpu_training.py, started with the Python of --python) answers each request right
 // after kdsr ran the same case, so both see the same load. Cases (float32):
 //   stage2, stage1  one Trainer.step() of KDSR-M x4 at batch 4, LR 48x48 (the batch is ready: no data synthesis)
+//   default         one stage-2 step of the bundled default model's network (n_feats 32, 8 blocks,
+//                   3 encoder res-blocks) at its training batch: 16, LR 48x48
 //   conv            conv 3x3 64->64 + bias forward and backward (every gradient), B16 64x64
 //   ddc             IDR-DDC + LeakyReLU forward and backward (input and kernel gradients), B8 C64 64x64
 // Every round runs every case at every thread count, kdsr first in even rounds and PyTorch first in
@@ -11,7 +13,7 @@
 // threads it includes OpenMP's spin-waiting, on both sides).
 //
 // Usage: node tools/bench-cpu-training.mjs [--rounds 3] [--step-runs 2] [--op-runs 10] [--threads 1,2]
-//        [--cases stage2,stage1,conv,ddc] [--isa avx2] [--omp-wait-policy passive|active]
+//        [--cases stage2,stage1,conv,ddc (default), default] [--isa avx2] [--omp-wait-policy passive|active]
 //        [--profile] [--python /work/bench-venv/bin/python] [--json out.json]
 // --profile adds, per training case and thread count, where one step spends its time on each side:
 // dense convolutions forward and backward, IDR-DDC, Adam, the other kernels, and the time outside
@@ -64,6 +66,7 @@ const core = require(join(root, 'packages', 'kdsr-core', 'dist', 'index.js'));
 const LABELS = {
   stage2: 'stage-2 training step, KDSR-M x4, batch 4, LR 48x48',
   stage1: 'stage-1 training step, same',
+  default: 'stage-2 training step, default model (C32, 8 blocks), batch 16',
   conv: 'conv 3x3 64->64 fwd+bwd, B16 64x64',
   ddc: 'IDR-DDC + LeakyReLU fwd+bwd, B8 C64 64x64',
 };
@@ -90,12 +93,13 @@ function fixedBatches(lr, hr) {
 }
 
 function makeKdsrCase(name) {
-  if (name === 'stage1' || name === 'stage2') {
-    const config = core.kdsrConfig('M', { scale: 4 });
+  if (name === 'stage1' || name === 'stage2' || name === 'default') {
+    const config = name === 'default' ? core.kdsrConfig('custom', { nFeats: 32, nBlocks: 8, nResblocks: 3, scale: 4 }) : core.kdsrConfig('M', { scale: 4 });
+    const batch = name === 'default' ? 16 : 4;
     const teacher = new core.KdsrTeacher(config, { seed: 1 });
-    const student = name === 'stage2' ? core.studentFromTeacher(teacher, { seed: 2 }) : undefined;
-    const lr = uniform([4, 3, 48, 48], 3, 0.5, 0.5);
-    const hr = uniform([4, 3, 192, 192], 4, 0.5, 0.5);
+    const student = name === 'stage1' ? undefined : core.studentFromTeacher(teacher, { seed: 2 });
+    const lr = uniform([batch, 3, 48, 48], 3, 0.5, 0.5);
+    const hr = uniform([batch, 3, 192, 192], 4, 0.5, 0.5);
     const trainer = new core.Trainer({
       stage: name === 'stage1' ? 1 : 2,
       teacher,
@@ -202,6 +206,9 @@ async function profileKdsr(name, nThreads) {
   return { parts, total };
 }
 
+/** Whether a case is a whole training step (timed per step, profiled, allocator-counted). */
+const isStep = (name) => name.startsWith('stage') || name === 'default';
+
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -213,7 +220,7 @@ const loads = [os.loadavg()[0]];
 for (let round = 0; round < rounds; round++) {
   for (const name of cases)
     for (const t of threads) {
-      const runs = name.startsWith('stage') ? stepRuns : opRuns;
+      const runs = isStep(name) ? stepRuns : opRuns;
       const key = `${name}/${t}`;
       if (!samples.has(key)) samples.set(key, { kdsr: [], torch: [], kdsrCpu: [], torchCpu: [] });
       const cell = samples.get(key);
@@ -230,7 +237,7 @@ for (let round = 0; round < rounds; round++) {
 }
 const profiles = [];
 if (profiling)
-  for (const name of cases.filter((c) => c.startsWith('stage')))
+  for (const name of cases.filter(isStep))
     for (const t of threads) {
       const kdsr = await profileKdsr(name, t);
       const torch = await runTorch(name, t, 0, true);
@@ -241,7 +248,7 @@ worker.stdin.end();
 // The caching allocator in the steady state: one more step of each training case, counting the
 // buffers it handed out and those that needed new memory from the system.
 const allocatorLines = [];
-for (const name of cases.filter((c) => c.startsWith('stage'))) {
+for (const name of cases.filter(isStep)) {
   const before = cuda.memory('cpu');
   await kdsrCases.get(name)();
   const after = cuda.memory('cpu');

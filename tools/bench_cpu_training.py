@@ -11,6 +11,8 @@ thread's self time per part of the step (see PARTS). Cases, float32, the shapes 
   res-blocks), batch 4, LR 48x48 / HR 192x192: forward, loss (stage 1: L1; stage 2: L1 + KD against
   the frozen teacher encoder's D', tau 0.15), backward, gradient norm, Adam (betas 0.9, 0.999).
   The networks are tools/kdsr_torch_networks.py's, written as the original KDSR code writes them.
+- default: one stage-2 step of the bundled default model's network (n_feats 32, 8 blocks, 3 encoder
+  res-blocks) at its training batch, 16 LR 48x48 / HR 192x192.
 - conv: conv 3x3 64->64 with bias, B16 64x64, forward and backward (every gradient).
 - ddc: IDR-DDC + LeakyReLU 0.1, B8 C64 64x64, forward and backward (input and kernel gradients).
 """
@@ -25,6 +27,7 @@ from kdsr_torch_networks import SLOPE, KdsrStudent, KdsrTeacher
 
 torch.manual_seed(0)
 KDSR_M = dict(c=64, n_blocks=53, n_resblocks=9, scale=4)
+DEFAULT_MODEL = dict(c=32, n_blocks=8, n_resblocks=3, scale=4)
 
 
 def kd_loss(student, teacher, tau=0.15):
@@ -53,16 +56,17 @@ def training_step(stage, batch, teacher, student, optimizer):
 
 
 def make_case(name):
-    if name in ("stage1", "stage2"):
+    if name in ("stage1", "stage2", "default"):
         stage = 1 if name == "stage1" else 2
-        teacher = KdsrTeacher(**KDSR_M)
-        student = KdsrStudent(**KDSR_M) if stage == 2 else None
+        sizes, batch_size = (DEFAULT_MODEL, 16) if name == "default" else (KDSR_M, 4)
+        teacher = KdsrTeacher(**sizes)
+        student = KdsrStudent(**sizes) if stage == 2 else None
         if student is not None:
             student.G.load_state_dict(teacher.G.state_dict())
             teacher.requires_grad_(False)
         trained = teacher if stage == 1 else student
         optimizer = torch.optim.Adam([p for p in trained.parameters() if p.requires_grad], lr=2e-4, betas=(0.9, 0.999))
-        batch = (torch.rand(4, 3, 48, 48), torch.rand(4, 3, 192, 192))
+        batch = (torch.rand(batch_size, 3, 48, 48), torch.rand(batch_size, 3, 192, 192))
         return lambda: training_step(stage, batch, teacher, student, optimizer)
     if name == "conv":
         x = torch.randn(16, 64, 64, 64, requires_grad=True)
