@@ -8,7 +8,7 @@ import { niceTicks, readTrainingLog, trainingCurveSvg, writeTrainingCurve } from
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdsr-curve-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const progress = (step: number, total: number) => JSON.stringify({ type: 'progress', step, losses: { total }, lr: 2e-4 });
+const progress = (step: number, total: number, lr = 2e-4) => JSON.stringify({ type: 'progress', step, losses: { total }, lr });
 const validation = (step: number, psnr: number) => JSON.stringify({ type: 'validation', step, psnr, setting: 'iso_x4_s2.6_n0' });
 
 /** The numbers of a polyline's points attribute. */
@@ -16,7 +16,7 @@ const points = (polyline: string) => polyline.split(' ').map((p) => p.split(',')
 
 test('reads a resumed run: the later entry of a repeated step wins, a cut line is skipped', () => {
   const log = path.join(dir, 'stage1.log.jsonl');
-  const lines = [progress(10, 0.2), progress(20, 0.1), validation(20, 25), progress(30, 0.09), '{"type":"progr', progress(30, 0.05), progress(40, 0.04), validation(40, 26.5)];
+  const lines = [progress(10, 0.2), progress(20, 0.1), validation(20, 25), progress(30, 0.09), '{"type":"progr', progress(30, 0.05), progress(40, 0.04, 1e-4), validation(40, 26.5)];
   fs.writeFileSync(log, lines.join('\n') + '\n');
   expect(readTrainingLog(log)).toEqual({
     loss: [
@@ -28,6 +28,12 @@ test('reads a resumed run: the later entry of a repeated step wins, a cut line i
     psnr: [
       { step: 20, value: 25 },
       { step: 40, value: 26.5 },
+    ],
+    lr: [
+      { step: 10, value: 2e-4 },
+      { step: 20, value: 2e-4 },
+      { step: 30, value: 2e-4 },
+      { step: 40, value: 1e-4 },
     ],
     psnrLabel: 'iso_x4_s2.6_n0',
   });
@@ -44,6 +50,7 @@ test('a resume entry drops what the interrupted run logged after its last checkp
     [30, 0.07],
   ]);
   expect(curve.psnr).toEqual([]);
+  expect(curve.lr.map((p) => p.step)).toEqual([10, 20, 30]);
 });
 
 test('the SVG places each point by its step (x) and value (y, log scale for the loss)', () => {
@@ -52,7 +59,7 @@ test('the SVG places each point by its step (x) and value (y, log scale for the 
     { step: 400, value: 24 },
     { step: 800, value: 27 },
   ];
-  const svg = trainingCurveSvg({ loss, psnr, psnrLabel: 'iso' }, 'a run');
+  const svg = trainingCurveSvg({ loss, psnr, lr: [], psnrLabel: 'iso' }, 'a run');
   const lines = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => points(m[1]));
   expect(lines).toHaveLength(3); // raw loss, smoothed loss, PSNR
   const [raw, , val] = lines;
@@ -69,6 +76,23 @@ test('the SVG places each point by its step (x) and value (y, log scale for the 
   expect(val[1][0]).toBeCloseTo(raw[7][0], 1); // same step, same x in both panels
   expect(svg).toContain('iso');
   expect((svg.match(/<circle /g) ?? []).length).toBe(2);
+});
+
+test('the learning rate is drawn on a log scale: every halving lowers the line by the same amount', () => {
+  const steps = [0, 1000, 1001, 2000, 2001, 3000, 3001, 4000];
+  const lr = steps.map((step, i) => ({ step, value: 2e-4 / 2 ** Math.floor(i / 2) })); // halved at 1001, 2001, 3001
+  const svg = trainingCurveSvg({ loss: [], psnr: [], lr, psnrLabel: '' }, 'an annealed run');
+  expect(svg).toContain('learning rate (log scale)');
+  const lines = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => points(m[1]));
+  expect(lines).toHaveLength(1);
+  const y = lines[0].map((p) => p[1]);
+  // Drawn lower as it falls (SVG y grows downwards), by equal steps per halving.
+  const drops = [y[2] - y[1], y[4] - y[3], y[6] - y[5]];
+  expect(drops[0]).toBeGreaterThan(5);
+  for (const d of drops) expect(d).toBeCloseTo(drops[0], 0);
+  expect(y[1]).toBeCloseTo(y[0], 5);
+  // The first update (lr 2e-4) and the last (2.5e-5) sit at the panel's extremes, inside it.
+  expect(Math.max(...y) - Math.min(...y)).toBeCloseTo(3 * drops[0], 0);
 });
 
 test('an empty log still gives a picture; writes are atomic', () => {
