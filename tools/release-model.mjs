@@ -91,8 +91,8 @@ const tables = [];
 for (const { set, setting } of evaluations) {
   process.stderr.write(`evaluating on ${set}, ${setting}\n`);
   const report = set === 'Set5' && setting === 'gaussian8' ? chosen.report : evaluate(candidate, path.join(datasets, set, 'HR'), setting);
-  const round = (x, d) => Number(x.toFixed(d));
-  results.push({ set, setting, psnr: round(report.mean.psnr, 3), ssim: round(report.mean.ssim, 4), bicubicPsnr: round(report.bicubic.psnr, 3), bicubicSsim: round(report.bicubic.ssim, 4) });
+  // Unrounded: `kdsr models` rounds them once, to the same digits as the tables below.
+  results.push({ set, setting, psnr: report.mean.psnr, ssim: report.mean.ssim, bicubicPsnr: report.bicubic.psnr, bicubicSsim: report.bicubic.ssim });
   tables.push(
     [
       `${set}, ${setting} (KDSR-classic convention: Y, ${report.scale} pixels shaved; PSNR dB / SSIM)`,

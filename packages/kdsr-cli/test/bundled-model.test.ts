@@ -1,7 +1,8 @@
 // The model that ships with kdsr: reached with no path (library and CLI), quick to load, described
 // by `kdsr models`, and on a Set5 image blurred with Gaussian8's σ = 2.6 it beats bicubic
 // upsampling of the same LR image. The margin asserted sits below what the released model measured
-// (bird.png: +4.40 dB at update 9,600 of stage 2); raise it with each release of a better model.
+// (bird.png: +4.57 dB, EMA weights at update 17,206 of stage 2); raise it with each release of a
+// better model.
 import * as path from 'path';
 import sharp from 'sharp';
 import { bundledModels, DEFAULT_MODEL, loadKdsrModel, noGrad, upscale, KdsrStudent } from '@kdsr/core';
@@ -26,7 +27,7 @@ test('the default model is bundled, described, and loads through the public API 
   expect(seconds).toBeLessThan(1);
 });
 
-test('on bird.png degraded with σ = 2.6 it beats bicubic by at least 4 dB', async () => {
+test('on bird.png degraded with σ = 2.6 it beats bicubic by at least 4.2 dB', async () => {
   const { model } = loadKdsrModel();
   const [setting] = parseTestSettings('iso:2.6', 4);
   const { rgb } = await decodeImageFile(path.join(datasets, 'Set5', 'HR', 'bird.png'));
@@ -35,7 +36,7 @@ test('on bird.png degraded with σ = 2.6 it beats bicubic by at least 4 dB', asy
     const [sr, bicubic] = noGrad(() => tidy(() => [tensorToImage(upscale(model as KdsrStudent, lr)), tensorToImage(bicubicKdsr(lr, 4))]));
     const psnr = psnrKdsr(quantizeImage(sr), quantizeImage(hr), 4);
     const baseline = psnrKdsr(quantizeImage(bicubic), quantizeImage(hr), 4);
-    expect(psnr - baseline).toBeGreaterThanOrEqual(4);
+    expect(psnr - baseline).toBeGreaterThanOrEqual(4.2);
   } finally {
     dispose([lr]);
     model.dispose();
