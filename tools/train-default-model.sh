@@ -14,7 +14,8 @@ kdsr=(node "${KDSR_BIN:-packages/kdsr-cli/dist/bin.js}")
 common=(--data ../shared/datasets/train --out "$out" --batch 16 --patch 48 --lr 2e-4
         --val ../shared/datasets/Set5/HR --val-every 200 --save-every 100 --log-every 10)
 # Stage 2 ran at a constant 2e-4 up to update 13,600 (validation still rising slowly, about
-# +0.1 dB per 2,000 updates), then anneals: the learning rate halves at each milestone.
+# +0.1 dB per 2,000 updates), then annealed: the learning rate halves at each milestone. Validation
+# was flat from update 16,600 on and the run stopped at 17,206; running this again continues at 2.5e-5.
 stage2_decay=multistep:13600,15600,16600:0.5
 
 if [ ! -f "$out/student.safetensors" ]; then
