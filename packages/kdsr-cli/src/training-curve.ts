@@ -19,9 +19,9 @@ export interface TrainingCurve {
 }
 
 /**
- * The loss, validation and learning-rate points of a `stage<k>.log.jsonl`. A run killed after its last checkpoint
- * logged updates that its resumed run makes again: a `resume` entry at update n drops what was
- * logged above n before it, and the later entry of a step wins.
+ * The loss, validation and learning-rate points of a `stage<k>.log.jsonl`. A run killed after its
+ * last checkpoint logged updates that its resumed run makes again: a `resume` entry at update n
+ * drops what was logged above n before it, and the later entry of a step wins.
  */
 export function readTrainingLog(logFile: string): TrainingCurve {
   const loss = new Map<number, number>();
@@ -41,8 +41,10 @@ export function readTrainingLog(logFile: string): TrainingCurve {
       for (const points of [loss, psnr, lr]) for (const step of [...points.keys()]) if (step > entry.step) points.delete(step);
       continue;
     }
-    if (entry.type === 'progress' && typeof entry.losses?.total === 'number') loss.set(entry.step, entry.losses.total);
-    if (entry.type === 'progress' && typeof entry.lr === 'number') lr.set(entry.step, entry.lr);
+    if (entry.type === 'progress') {
+      if (typeof entry.losses?.total === 'number') loss.set(entry.step, entry.losses.total);
+      if (typeof entry.lr === 'number') lr.set(entry.step, entry.lr);
+    }
     if (entry.type === 'validation' && typeof entry.psnr === 'number') {
       psnr.set(entry.step, entry.psnr);
       psnrLabel = entry.setting ?? psnrLabel;
